@@ -1,0 +1,184 @@
+package messages
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Server message types sent to WebSocket clients in the "type" field.
+const (
+	TypePlayerUpdate = "PLAYER_UPDATE"
+	TypeGameScores   = "GAME_SCORES"
+	TypeAck          = "ACK"
+	TypeError        = "ERROR"
+)
+
+// Error codes of ERROR messages.
+const (
+	ErrorCodeInvalidJSON   = "invalid_json"
+	ErrorCodeUnknownAction = "unknown_action"
+	ErrorCodeInvalidField  = "invalid_field"
+)
+
+// PlayerUpdateData is the "data" object of a PLAYER_UPDATE message.
+type PlayerUpdateData struct {
+	PlayerID     string            `json:"player_id"`
+	PlayerName   string            `json:"player_name"`
+	Position     string            `json:"position,omitempty"`
+	Season       int32             `json:"season"`
+	Week         int32             `json:"week"`
+	SeasonType   string            `json:"season_type,omitempty"`
+	Team         string            `json:"team"`
+	OpponentTeam string            `json:"opponent_team,omitempty"`
+	GameID       string            `json:"game_id,omitempty"`
+	Stats        map[string]string `json:"stats"`
+	// Previous holds the earlier value of each changed field; null means
+	// the field had no value.
+	Previous       map[string]*string `json:"previous"`
+	Points         map[string]string  `json:"points"`
+	PreviousPoints map[string]string  `json:"previous_points,omitempty"`
+	FirstSeen      bool               `json:"first_seen"`
+	Correction     bool               `json:"correction"`
+	DetectedAt     time.Time          `json:"detected_at"`
+}
+
+// GameScoreData is one entry of the "deltas" array of a GAME_SCORES message.
+type GameScoreData struct {
+	GameID    string    `json:"game_id"`
+	Season    int32     `json:"season"`
+	Week      int32     `json:"week"`
+	GameType  string    `json:"game_type"`
+	AwayTeam  string    `json:"away_team"`
+	HomeTeam  string    `json:"home_team"`
+	AwayScore *int32    `json:"away_score"`
+	HomeScore *int32    `json:"home_score"`
+	Status    string    `json:"status"`
+	Overtime  bool      `json:"overtime"`
+	Kickoff   time.Time `json:"kickoff"`
+	// Previous holds the earlier value of each changed field.
+	Previous   map[string]*string `json:"previous"`
+	FirstSeen  bool               `json:"first_seen"`
+	DetectedAt time.Time          `json:"detected_at"`
+}
+
+type playerUpdateMessage struct {
+	Type string            `json:"type"`
+	Data *PlayerUpdateData `json:"data"`
+}
+
+type gameScoresMessage struct {
+	Type   string           `json:"type"`
+	Deltas []*GameScoreData `json:"deltas"`
+}
+
+// ErrorMessage is the ERROR message sent for a client message that nflsync
+// cannot act on. The connection stays open.
+type ErrorMessage struct {
+	Type  string      `json:"type"`
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the "error" object of an ERROR message.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// AckMessage acknowledges a client action.
+type AckMessage struct {
+	Type     string `json:"type"`
+	Action   string `json:"action"`
+	PlayerID string `json:"player_id,omitempty"`
+	GameID   string `json:"game_id,omitempty"`
+	LeagueID string `json:"league_id,omitempty"`
+}
+
+// NewPlayerUpdateData converts a scored delta to its JSON form.
+func NewPlayerUpdateData(update *PlayerUpdate) *PlayerUpdateData {
+	delta := update.GetDelta()
+	row := delta.GetCurrent()
+
+	data := &PlayerUpdateData{
+		PlayerID:     row.GetPlayerId(),
+		PlayerName:   row.GetPlayerName(),
+		Position:     row.GetPosition(),
+		Season:       row.GetSeason(),
+		Week:         row.GetWeek(),
+		SeasonType:   row.GetSeasonType(),
+		Team:         row.GetTeam(),
+		OpponentTeam: row.GetOpponentTeam(),
+		GameID:       row.GetGameId(),
+		Stats:        make(map[string]string, len(row.GetStats())),
+		Previous:     previousValues(delta.GetChanges()),
+		Points:       make(map[string]string, len(update.GetPoints())),
+		FirstSeen:    delta.GetFirstSeen(),
+		Correction:   delta.GetCorrection(),
+		DetectedAt:   time.Unix(0, delta.GetDetectedUnixNano()).UTC(),
+	}
+	for _, stat := range row.GetStats() {
+		data.Stats[stat.GetName()] = stat.GetValue()
+	}
+	for _, points := range update.GetPoints() {
+		data.Points[points.GetRuleSet()] = points.GetPoints()
+		if points.PreviousPoints != nil {
+			if data.PreviousPoints == nil {
+				data.PreviousPoints = make(map[string]string, len(update.GetPoints()))
+			}
+			data.PreviousPoints[points.GetRuleSet()] = points.GetPreviousPoints()
+		}
+	}
+	return data
+}
+
+// EncodePlayerUpdate returns the PLAYER_UPDATE message for a scored delta.
+func EncodePlayerUpdate(update *PlayerUpdate) ([]byte, error) {
+	return json.Marshal(playerUpdateMessage{Type: TypePlayerUpdate, Data: NewPlayerUpdateData(update)})
+}
+
+// NewGameScoreData converts a game delta to its JSON form.
+func NewGameScoreData(delta *GameDelta) *GameScoreData {
+	game := delta.GetCurrent()
+	return &GameScoreData{
+		GameID:     game.GetGameId(),
+		Season:     game.GetSeason(),
+		Week:       game.GetWeek(),
+		GameType:   game.GetGameType(),
+		AwayTeam:   game.GetAwayTeam(),
+		HomeTeam:   game.GetHomeTeam(),
+		AwayScore:  game.AwayScore,
+		HomeScore:  game.HomeScore,
+		Status:     game.GetStatus(),
+		Overtime:   game.GetOvertime(),
+		Kickoff:    time.Unix(game.GetKickoffUnix(), 0).UTC(),
+		Previous:   previousValues(delta.GetChanges()),
+		FirstSeen:  delta.GetFirstSeen(),
+		DetectedAt: time.Unix(0, delta.GetDetectedUnixNano()).UTC(),
+	}
+}
+
+// EncodeGameScores returns one GAME_SCORES message carrying the given deltas.
+func EncodeGameScores(deltas ...*GameDelta) ([]byte, error) {
+	message := gameScoresMessage{Type: TypeGameScores, Deltas: make([]*GameScoreData, 0, len(deltas))}
+	for _, delta := range deltas {
+		message.Deltas = append(message.Deltas, NewGameScoreData(delta))
+	}
+	return json.Marshal(message)
+}
+
+// EncodeError returns an ERROR message.
+func EncodeError(code, text string) []byte {
+	payload, err := json.Marshal(ErrorMessage{Type: TypeError, Error: ErrorDetail{Code: code, Message: text}})
+	if err != nil {
+		// Marshaling two strings cannot fail.
+		panic(err)
+	}
+	return payload
+}
+
+func previousValues(changes []*FieldChange) map[string]*string {
+	previous := make(map[string]*string, len(changes))
+	for _, change := range changes {
+		previous[change.GetField()] = change.Previous
+	}
+	return previous
+}
