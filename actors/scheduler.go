@@ -1,0 +1,129 @@
+package actors
+
+// The scheduler actor owns the polling rhythm: when the next sync cycle runs.
+// It polls at the live interval while a game of the current week is live or
+// about to start, and at the offseason interval otherwise, waking early for
+// the next kickoff window.
+//
+// It takes:
+//   - *messages.SyncFinished from the fetcher: the current week's games, used
+//     to pick the next interval.
+//   - tickDue from its own timer.
+//
+// It sends:
+//   - *messages.Tick to the fetcher.
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/nflsync/nflsync/messages"
+)
+
+const (
+	// liveWindowLead is how long before kickoff a game counts as live, so
+	// that the first poll of a game day runs before the first snap.
+	liveWindowLead = 15 * time.Minute
+
+	// liveWindowMax ends the live window of a game that never gets a final
+	// score in the source; real games last about 3.5 hours with overtime.
+	liveWindowMax = 5 * time.Hour
+
+	// minimumTickDelay keeps a burst of SyncFinished messages from turning
+	// into a burst of polls.
+	minimumTickDelay = time.Second
+)
+
+// tickDue is the scheduler's timer firing. It never leaves the actor.
+type tickDue struct{}
+
+type schedulerActor struct {
+	clock             messages.Clock
+	fetcher           *actor.PID
+	liveInterval      time.Duration
+	offseasonInterval time.Duration
+	logger            *slog.Logger
+
+	games     []*messages.GameTiming
+	lastTick  time.Time
+	stopTimer func() bool
+}
+
+func newSchedulerProps(clock messages.Clock, fetcher *actor.PID, liveInterval, offseasonInterval time.Duration, logger *slog.Logger) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &schedulerActor{
+			clock:             clock,
+			fetcher:           fetcher,
+			liveInterval:      liveInterval,
+			offseasonInterval: offseasonInterval,
+			logger:            logger,
+		}
+	})
+}
+
+func (a *schedulerActor) Receive(ctx actor.Context) {
+	switch message := ctx.Message().(type) {
+	case *actor.Started:
+		ctx.Send(ctx.Self(), tickDue{})
+
+	case tickDue:
+		a.tick(ctx)
+
+	case *messages.SyncFinished:
+		if message.GetOk() {
+			a.games = message.GetGames()
+		}
+		a.schedule(ctx, a.lastTick.Add(a.nextInterval(a.clock.Now())))
+
+	case *actor.Stopping:
+		if a.stopTimer != nil {
+			a.stopTimer()
+		}
+	}
+}
+
+func (a *schedulerActor) tick(ctx actor.Context) {
+	now := a.clock.Now()
+	a.lastTick = now
+	ctx.Request(a.fetcher, &messages.Tick{NowUnixNano: now.UnixNano()})
+
+	// Until the fetcher reports back, assume the rhythm of the last known
+	// schedule; SyncFinished reschedules.
+	a.schedule(ctx, now.Add(a.nextInterval(now)))
+}
+
+// schedule replaces the pending timer with one that fires at the given time
+// on the scheduler's clock.
+func (a *schedulerActor) schedule(ctx actor.Context, at time.Time) {
+	if a.stopTimer != nil {
+		a.stopTimer()
+	}
+
+	delay := max(at.Sub(a.clock.Now()), minimumTickDelay)
+	system, self := ctx.ActorSystem(), ctx.Self()
+	a.stopTimer = a.clock.AfterFunc(delay, func() { system.Root.Send(self, tickDue{}) })
+}
+
+// nextInterval returns the live interval while a game is in its live window,
+// else the time until the next live window opens, at most the offseason
+// interval.
+func (a *schedulerActor) nextInterval(now time.Time) time.Duration {
+	interval := a.offseasonInterval
+	for _, game := range a.games {
+		if game.GetFinal() || game.GetKickoffUnix() == 0 {
+			continue
+		}
+
+		kickoff := time.Unix(game.GetKickoffUnix(), 0)
+		opens, closes := kickoff.Add(-liveWindowLead), kickoff.Add(liveWindowMax)
+		if !now.Before(opens) && now.Before(closes) {
+			return a.liveInterval
+		}
+		if opens.After(now) {
+			interval = min(interval, opens.Sub(now))
+		}
+	}
+	return interval
+}

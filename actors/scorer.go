@@ -1,0 +1,100 @@
+package actors
+
+// The scorer actor computes fantasy points. It owns the rule sets in force
+// and nothing else, so several scorers could share the load.
+//
+// It takes:
+//   - *messages.PlayerStatsDelta from player actors.
+//
+// It sends:
+//   - a PLAYER_UPDATE message (encoded once, with points under every rule set
+//     and the points before the change) to the sessions subscribed to the
+//     player, through the hub.
+
+import (
+	"log/slog"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/shopspring/decimal"
+
+	"github.com/nflsync/nflsync/actors/scoring"
+	"github.com/nflsync/nflsync/messages"
+)
+
+type scorerActor struct {
+	scorer *scoring.Scorer
+	hub    *Hub
+	logger *slog.Logger
+}
+
+func newScorerProps(scorer *scoring.Scorer, hub *Hub, logger *slog.Logger) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &scorerActor{scorer: scorer, hub: hub, logger: logger}
+	})
+}
+
+func (a *scorerActor) Receive(ctx actor.Context) {
+	switch message := ctx.Message().(type) {
+	case *messages.PlayerStatsDelta:
+		a.score(ctx, message)
+	}
+}
+
+func (a *scorerActor) score(ctx actor.Context, delta *messages.PlayerStatsDelta) {
+	row := delta.GetCurrent()
+
+	update, err := scoreDelta(a.scorer, delta)
+	if err != nil {
+		a.logger.Error("score player-week failed", "player_id", row.GetPlayerId(),
+			"season", row.GetSeason(), "week", row.GetWeek(), "error", err)
+		return
+	}
+
+	payload, err := messages.EncodePlayerUpdate(update)
+	if err != nil {
+		a.logger.Error("encode PLAYER_UPDATE failed", "player_id", row.GetPlayerId(), "error", err)
+		return
+	}
+	a.hub.Publish(ctx, StreamKey(messages.StreamKind_STREAM_KIND_PLAYER, row.GetPlayerId()), payload)
+}
+
+// scoreDelta computes the points of the delta's current row under every rule
+// set, and the points before the change unless the row is new.
+func scoreDelta(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta) (*messages.PlayerUpdate, error) {
+	current := scoring.RowLookup(delta.GetCurrent())
+	points, err := scorer.Score(nil, current)
+	if err != nil {
+		return nil, err
+	}
+
+	var before []decimal.Decimal
+	if !delta.GetFirstSeen() {
+		before, err = scorer.Score(nil, previousLookup(current, delta.GetChanges()))
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	update := &messages.PlayerUpdate{Delta: delta, Points: make([]*messages.Points, 0, len(points))}
+	for i, ruleSet := range scorer.RuleSets() {
+		scored := &messages.Points{RuleSet: ruleSet.Name, Points: scoring.FormatPoints(points[i])}
+		if before != nil {
+			scored.PreviousPoints = stringPointer(scoring.FormatPoints(before[i]))
+		}
+		update.Points = append(update.Points, scored)
+	}
+	return update, nil
+}
+
+// previousLookup returns the stats as they were before changes: the previous
+// value of a changed stat, else the current one.
+func previousLookup(current scoring.Lookup, changes []*messages.FieldChange) scoring.Lookup {
+	return func(stat string) (string, bool) {
+		for _, change := range changes {
+			if change.GetField() == stat {
+				return change.GetPrevious(), change.Previous != nil
+			}
+		}
+		return current(stat)
+	}
+}
