@@ -27,11 +27,12 @@ var powersOf10 = [...]int64{
 }
 
 // number is an exact decimal: mantissa × 10^-scale when fits is true, exact
-// otherwise.
+// otherwise. Its zero value, with present false, stands for a null stat.
 type number struct {
 	mantissa int64
 	scale    int32
 	fits     bool
+	present  bool
 	exact    decimal.Decimal
 }
 
@@ -89,7 +90,7 @@ func parseFast(text string) (number, bool) {
 	if negative {
 		mantissa = -mantissa
 	}
-	return normalize(number{mantissa: mantissa, scale: scale, fits: true}), true
+	return normalize(number{mantissa: mantissa, scale: scale, fits: true, present: true}), true
 }
 
 // fromDecimal converts a Decimal, taking the int64 form when the coefficient
@@ -98,12 +99,12 @@ func fromDecimal(d decimal.Decimal) number {
 	exponent := d.Exponent()
 	coefficient := d.Coefficient()
 	if !coefficient.IsInt64() || exponent == math.MinInt32 {
-		return number{exact: d}
+		return number{present: true, exact: d}
 	}
 
 	mantissa := coefficient.Int64()
 	if mantissa <= -powersOf10[maxFastDigits] || mantissa >= powersOf10[maxFastDigits] {
-		return number{exact: d}
+		return number{present: true, exact: d}
 	}
 
 	// A positive exponent, as in decimal.New(6, 1), is folded into the
@@ -111,11 +112,11 @@ func fromDecimal(d decimal.Decimal) number {
 	for ; exponent > 0; exponent-- {
 		scaled, ok := multiply(mantissa, 10)
 		if !ok {
-			return number{exact: d}
+			return number{present: true, exact: d}
 		}
 		mantissa = scaled
 	}
-	return normalize(number{mantissa: mantissa, scale: -exponent, fits: true})
+	return normalize(number{mantissa: mantissa, scale: -exponent, fits: true, present: true})
 }
 
 // normalize drops trailing zeros after the decimal point, so that 0.040 has
@@ -213,6 +214,12 @@ func fixedProduct(value, weight number) (int64, bool) {
 func (s *sum) result() decimal.Decimal {
 	if s.big {
 		return s.exact.Normalize()
+	}
+
+	// The zero Decimal needs no big.Int, and many rows, such as those of
+	// kickers and defenders, score 0.
+	if s.fixed == 0 {
+		return decimal.Decimal{}
 	}
 
 	total := normalize(number{mantissa: s.fixed, scale: fixedScale, fits: true})

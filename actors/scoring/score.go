@@ -3,7 +3,6 @@ package scoring
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -14,26 +13,16 @@ import (
 // and ok=false when the stat is null or absent.
 type Lookup func(stat string) (value string, ok bool)
 
-// RowLookup returns a Lookup over the stats of a player-week. It binary
-// searches the stats, which are sorted by name, and falls back to a linear
-// search when a hand-built row is not sorted.
+// RowLookup returns a Lookup over the stats of a player-week, which must be
+// sorted by name as messages.PlayerWeek requires.
+//
+// NOTE: the lookup binary searches without checking the order, because a
+// check costs a pass over every stat of every row. In an unsorted row it
+// can miss a stat and score it as null.
 func RowLookup(row *messages.PlayerWeek) Lookup {
 	stats := row.GetStats()
-	sorted := slices.IsSortedFunc(stats, compareStatNames)
-
 	return func(name string) (string, bool) {
-		if !sorted {
-			for _, stat := range stats {
-				if stat.GetName() == name {
-					return stat.GetValue(), true
-				}
-			}
-			return "", false
-		}
-
-		i, found := slices.BinarySearchFunc(stats, name, func(stat *messages.Stat, name string) int {
-			return strings.Compare(stat.GetName(), name)
-		})
+		i, found := findStat(stats, name)
 		if !found {
 			return "", false
 		}
@@ -41,8 +30,19 @@ func RowLookup(row *messages.PlayerWeek) Lookup {
 	}
 }
 
-func compareStatNames(a, b *messages.Stat) int {
-	return strings.Compare(a.GetName(), b.GetName())
+// findStat binary searches stats, sorted by name, for name. It returns the
+// index of the stat, or where it would be inserted.
+func findStat(stats []*messages.Stat, name string) (int, bool) {
+	low, high := 0, len(stats)
+	for low < high {
+		middle := int(uint(low+high) >> 1)
+		if stats[middle].GetName() < name {
+			low = middle + 1
+		} else {
+			high = middle
+		}
+	}
+	return low, low < len(stats) && stats[low].GetName() == name
 }
 
 // Score returns the exact points of one row under the rule set. A stat that
@@ -83,8 +83,8 @@ func parseStat(stat, text string) (number, error) {
 type Scorer struct {
 	ruleSets []*RuleSet
 
-	// stats is every stat that some rule set weights, in the order in which
-	// Score looks them up.
+	// stats is every stat that some rule set weights, sorted by name so that
+	// ScoreRow can search a row's stats in one forward sweep.
 	stats []string
 
 	// terms[i] are the weights of ruleSets[i], with each stat as an index
@@ -97,13 +97,15 @@ type term struct {
 	points number
 }
 
+// maxStackStats is the number of stats whose parsed values Score keeps on
+// the stack. A Scorer that needs more allocates per row.
+const maxStackStats = 48
+
 // NewScorer builds a Scorer for the given rule sets. It rejects a rule set
 // that fails Validate, and two rule sets with the same name.
 func NewScorer(ruleSets ...*RuleSet) (*Scorer, error) {
-	scorer := &Scorer{ruleSets: slices.Clone(ruleSets)}
-	statIndex := make(map[string]int)
 	names := make(map[string]bool, len(ruleSets))
-
+	statSet := make(map[string]bool)
 	for _, ruleSet := range ruleSets {
 		if err := ruleSet.Validate(); err != nil {
 			return nil, err
@@ -113,14 +115,21 @@ func NewScorer(ruleSets ...*RuleSet) (*Scorer, error) {
 		}
 		names[ruleSet.Name] = true
 
+		for _, weight := range ruleSet.Weights {
+			statSet[weight.Stat] = true
+		}
+	}
+
+	scorer := &Scorer{ruleSets: slices.Clone(ruleSets)}
+	for stat := range statSet {
+		scorer.stats = append(scorer.stats, stat)
+	}
+	slices.Sort(scorer.stats)
+
+	for _, ruleSet := range ruleSets {
 		terms := make([]term, 0, len(ruleSet.Weights))
 		for _, weight := range ruleSet.Weights {
-			index, ok := statIndex[weight.Stat]
-			if !ok {
-				index = len(scorer.stats)
-				statIndex[weight.Stat] = index
-				scorer.stats = append(scorer.stats, weight.Stat)
-			}
+			index, _ := slices.BinarySearch(scorer.stats, weight.Stat)
 			terms = append(terms, term{stat: index, points: fromDecimal(weight.Points)})
 		}
 		scorer.terms = append(scorer.terms, terms)
@@ -139,22 +148,16 @@ func (s *Scorer) RuleSets() []*RuleSet {
 // of RuleSets, to dst and returns the extended slice. It fails like
 // RuleSet.Score and then returns dst unchanged.
 func (s *Scorer) Score(dst []decimal.Decimal, stats Lookup) ([]decimal.Decimal, error) {
-	// Rule sets rarely weight more than a few dozen stats, so the parsed
-	// values usually stay on the stack.
-	var buffer [48]number
-	var presentBuffer [48]bool
+	var buffer [maxStackStats]number
 	values := buffer[:0]
-	present := presentBuffer[:0]
 	if len(s.stats) > len(buffer) {
 		values = make([]number, 0, len(s.stats))
-		present = make([]bool, 0, len(s.stats))
 	}
 
 	for _, stat := range s.stats {
 		text, ok := stats(stat)
 		if !ok {
 			values = append(values, number{})
-			present = append(present, false)
 			continue
 		}
 
@@ -163,31 +166,58 @@ func (s *Scorer) Score(dst []decimal.Decimal, stats Lookup) ([]decimal.Decimal, 
 			return dst, err
 		}
 		values = append(values, value)
-		present = append(present, true)
 	}
 
+	return s.total(dst, values), nil
+}
+
+// ScoreRow is Score over the stats of a player-week, which must be sorted by
+// name as for RowLookup. Its error names the row's player_id, season and
+// week.
+func (s *Scorer) ScoreRow(dst []decimal.Decimal, row *messages.PlayerWeek) ([]decimal.Decimal, error) {
+	var buffer [maxStackStats]number
+	values := buffer[:0]
+	if len(s.stats) > len(buffer) {
+		values = make([]number, 0, len(s.stats))
+	}
+
+	// Both s.stats and the row's stats are sorted, so each search starts
+	// where the previous one ended.
+	stats := row.GetStats()
+	for _, stat := range s.stats {
+		i, found := findStat(stats, stat)
+		stats = stats[i:]
+		if !found {
+			values = append(values, number{})
+			continue
+		}
+
+		value, err := parseStat(stat, stats[0].GetValue())
+		if err != nil {
+			return dst, fmt.Errorf("score player_id %s season %d week %d: %w",
+				row.GetPlayerId(), row.GetSeason(), row.GetWeek(), err)
+		}
+		values = append(values, value)
+	}
+
+	return s.total(dst, values), nil
+}
+
+// total appends the sum of each rule set's terms over values, which holds
+// one parsed value per entry of s.stats. A zero value (present false) is a
+// null stat.
+func (s *Scorer) total(dst []decimal.Decimal, values []number) []decimal.Decimal {
 	for _, terms := range s.terms {
 		var total sum
 		for _, term := range terms {
-			if present[term.stat] {
-				total.add(values[term.stat], term.points)
+			value := values[term.stat]
+			if value.present {
+				total.add(value, term.points)
 			}
 		}
 		dst = append(dst, total.result())
 	}
-
-	return dst, nil
-}
-
-// ScoreRow is Score over the stats of a player-week, with the row's
-// player_id, season and week in the error.
-func (s *Scorer) ScoreRow(dst []decimal.Decimal, row *messages.PlayerWeek) ([]decimal.Decimal, error) {
-	points, err := s.Score(dst, RowLookup(row))
-	if err != nil {
-		return dst, fmt.Errorf("score player_id %s season %d week %d: %w",
-			row.GetPlayerId(), row.GetSeason(), row.GetWeek(), err)
-	}
-	return points, nil
+	return dst
 }
 
 // halfCent is added before rounding down, so that a total exactly halfway

@@ -312,25 +312,23 @@ func TestNewScorerRejectsInvalidRuleSets(t *testing.T) {
 	}
 }
 
-func TestRowLookupUnsortedStats(t *testing.T) {
-	week := &messages.PlayerWeek{Stats: []*messages.Stat{
-		{Name: "rushing_yards", Value: "20"},
-		{Name: "receptions", Value: "2"},
-		{Name: "passing_tds", Value: "1"},
-	}}
+func TestRowLookupFindsEachStat(t *testing.T) {
+	week := row("attempts", "30", "passing_tds", "1", "receptions", "2", "rushing_yards", "20", "wopr", "0.51")
 
 	lookup := scoring.RowLookup(week)
-	for _, name := range []string{"rushing_yards", "receptions", "passing_tds"} {
-		if _, ok := lookup(name); !ok {
-			t.Errorf("lookup(%s) not found", name)
+	for _, stat := range week.Stats {
+		value, ok := lookup(stat.Name)
+		if !ok {
+			t.Errorf("lookup(%s) not found", stat.Name)
+			continue
+		}
+		if value != stat.Value {
+			t.Errorf("lookup(%s) = %q, want %q", stat.Name, value, stat.Value)
 		}
 	}
-	if value, ok := lookup("receiving_yards"); ok {
-		t.Errorf("lookup(receiving_yards) = %q, want not found", value)
-	}
-
-	got := score(t, scoring.PPR, week)
-	if got.String() != "8" {
-		t.Errorf("PPR got %s, want 8", got)
+	for _, name := range []string{"aaa", "completions", "receiving_yards", "zzz"} {
+		if value, ok := lookup(name); ok {
+			t.Errorf("lookup(%s) = %q, want not found", name, value)
+		}
 	}
 }
