@@ -1,0 +1,156 @@
+// Package nflverse reads nflverse's published CSV files (weekly player stats,
+// schedules, rosters, injuries) into nflsync's messages and decides the
+// current season and week. It also implements messages.Source twice: Replay
+// replays a finished season from local files, and HTTPSource downloads the
+// published files.
+//
+// Data: nflverse (https://github.com/nflverse), CC BY 4.0.
+package nflverse
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// gzipMagic is the first two bytes of every gzip stream (RFC 1952).
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// table is a CSV file opened for reading by column name.
+type table struct {
+	name    string
+	reader  *csv.Reader
+	columns map[string]int
+	closer  io.Closer
+}
+
+// openTable opens r as CSV, decompressing it first when it starts with the
+// gzip magic bytes, and reads the header line. name is the file name used in
+// errors. Records are reused between calls to next.
+func openTable(r io.Reader, name string) (*table, error) {
+	buffered := bufio.NewReaderSize(r, 64<<10)
+
+	var source io.Reader = buffered
+	var closer io.Closer
+	magic, err := buffered.Peek(len(gzipMagic))
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(magic) == len(gzipMagic) && magic[0] == gzipMagic[0] && magic[1] == gzipMagic[1] {
+		gz, err := gzip.NewReader(buffered)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: gzip: %w", name, err)
+		}
+		source = bufio.NewReaderSize(gz, 64<<10)
+		closer = gz
+	}
+
+	reader := csv.NewReader(source)
+	reader.ReuseRecord = true
+
+	header, err := reader.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("read %s: empty file, expected a CSV header line", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: header: %w", name, err)
+	}
+
+	columns := make(map[string]int, len(header))
+	for i, column := range header {
+		column = strings.TrimSpace(strings.TrimPrefix(column, "\ufeff"))
+		if _, ok := columns[column]; !ok {
+			columns[column] = i
+		}
+	}
+	return &table{name: name, reader: reader, columns: columns, closer: closer}, nil
+}
+
+// next returns the next record, or io.EOF after the last one. The slice is
+// reused by the following call.
+func (t *table) next() ([]string, error) {
+	record, err := t.reader.Read()
+	if err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.name, err)
+	}
+	return record, nil
+}
+
+// line returns the line number of field column of the last record.
+func (t *table) line(column int) int {
+	line, _ := t.reader.FieldPos(column)
+	return line
+}
+
+// close releases the gzip reader, if any. It does not close the caller's
+// reader.
+func (t *table) close() {
+	if t.closer != nil {
+		_ = t.closer.Close()
+	}
+}
+
+// index returns the position of the first column with one of names, or -1.
+func (t *table) index(names ...string) int {
+	for _, name := range names {
+		if i, ok := t.columns[name]; ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// requireColumns returns an error that names the file and every missing
+// column when the header lacks any of required. Each entry of required lists
+// alternative names of one column, such as {"team", "recent_team"}.
+func (t *table) requireColumns(kind string, required [][]string) error {
+	var missing []string
+	for _, alternatives := range required {
+		if t.index(alternatives...) >= 0 {
+			continue
+		}
+		description := alternatives[0]
+		if len(alternatives) > 1 {
+			description += " (or " + strings.Join(alternatives[1:], " or ") + ")"
+		}
+		missing = append(missing, description)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+
+	sort.Strings(missing)
+	return fmt.Errorf("read %s %s: missing required columns: %s", kind, t.name, strings.Join(missing, ", "))
+}
+
+// field returns the trimmed value of column i of record, or "" when i < 0.
+func field(record []string, i int) string {
+	if i < 0 {
+		return ""
+	}
+
+	value := record[i]
+	if value == "" {
+		return value
+	}
+	first, last := value[0], value[len(value)-1]
+	if first > ' ' && first < utf8.RuneSelf && last > ' ' && last < utf8.RuneSelf {
+		// Most values start and end with a visible ASCII character, so they
+		// need no trim.
+		return value
+	}
+	return strings.TrimSpace(value)
+}
+
+// isNull reports whether a trimmed value is null: empty or NA.
+func isNull(value string) bool {
+	return value == "" || value == "NA"
+}

@@ -1,0 +1,395 @@
+package nflverse
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/nflsync/nflsync/messages"
+)
+
+// StatsFile is one weekly player stats file.
+//
+// Stat messages are shared between rows that have the same value in the same
+// column (most values are "0"), which keeps a season's file at about one
+// allocation per distinct value. Treat every message in a StatsFile as
+// read-only, and proto.Clone one before changing it.
+type StatsFile struct {
+	Players     []*messages.PlayerWeek // one per (season, week, player_id)
+	Teams       []*messages.TeamWeek   // rows with empty player_id and empty position (team rows)
+	Quarantined int                    // rows dropped: empty/NA player_id on a row that is not a team row, invalid season/week
+	Duplicates  int                    // identical duplicate player-week rows collapsed into one
+	Conflicts   int                    // conflicting duplicate rows: flagged; the first row in file order wins, never summed
+}
+
+// Weeks outside this range are invalid and their rows are quarantined.
+// Regular season weeks are 1-18 and postseason weeks 19-22 since 2021.
+const (
+	minWeek = 1
+	maxWeek = 22
+)
+
+// Seasons outside this range are invalid. nflverse data starts in 1999.
+const (
+	minSeason = 1999
+	maxSeason = 2200
+)
+
+// ReadPlayerStats reads a weekly player stats file, plain or gzip: the
+// current stats_player_week_<season> format or the older
+// player_stats_<season> one, whose columns it renames to the current names.
+// name is the file name used in errors.
+//
+// Team rows (empty player_id and position) go to Teams. Rows with a missing
+// key are counted in Quarantined and dropped. A repeated (season, week,
+// player_id) key keeps the first row and is counted in Duplicates when the
+// rows are equal and in Conflicts when they differ. Team rows are keyed by
+// (season, week, team) and counted the same way.
+//
+// A header without a required column, a value that is neither a number nor
+// null in a numeric column, and a malformed CSV or gzip stream are errors.
+func ReadPlayerStats(r io.Reader, name string) (*StatsFile, error) {
+	t, err := openTable(r, name)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+
+	if err := t.requireColumns("player stats", requiredStatsColumns); err != nil {
+		return nil, err
+	}
+	plan := newStatsPlan(t)
+
+	file := &StatsFile{}
+	players := make(map[playerWeekKey]*messages.PlayerWeek)
+	teams := make(map[teamWeekKey]*messages.TeamWeek)
+	for {
+		record, err := t.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+
+		if err := plan.readRow(t, record, file, players, teams); err != nil {
+			return nil, err
+		}
+	}
+	return file, nil
+}
+
+// requiredStatsColumns are the key columns, the team and every column of the
+// fantasy points formula, with their older names as alternatives.
+var requiredStatsColumns = [][]string{
+	{"player_id"}, {"season"}, {"week"}, {"team", "recent_team"},
+	{"passing_yards"}, {"passing_tds"}, {"passing_interceptions", "interceptions"},
+	{"rushing_yards"}, {"rushing_tds"}, {"receiving_yards"}, {"receiving_tds"},
+	{"receptions"}, {"special_teams_tds"},
+	{"passing_2pt_conversions"}, {"rushing_2pt_conversions"}, {"receiving_2pt_conversions"},
+	{"sack_fumbles_lost"}, {"rushing_fumbles_lost"}, {"receiving_fumbles_lost"},
+}
+
+// currentStatsColumns are the columns of stats_player_week_<season>.
+var currentStatsColumns = []string{
+	"player_id", "player_name", "player_display_name", "position", "position_group", "headshot_url",
+	"season", "week", "season_type", "game_id", "team", "opponent_team",
+	"completions", "attempts", "passing_yards", "passing_tds", "passing_interceptions",
+	"sacks_suffered", "sack_yards_lost", "sack_fumbles", "sack_fumbles_lost",
+	"passing_air_yards", "passing_yards_after_catch", "passing_first_downs", "passing_epa",
+	"passing_cpoe", "passing_2pt_conversions", "pacr",
+	"passing_10", "passing_16", "passing_20", "passing_40",
+	"carries", "rushing_yards", "rushing_tds", "rushing_fumbles", "rushing_fumbles_lost",
+	"rushing_first_downs", "rushing_epa", "rushing_2pt_conversions",
+	"rushing_10", "rushing_12", "rushing_20", "rushing_40",
+	"receptions", "targets", "receiving_yards", "receiving_tds", "receiving_fumbles",
+	"receiving_fumbles_lost", "receiving_air_yards", "receiving_yards_after_catch",
+	"receiving_first_downs", "receiving_epa", "receiving_2pt_conversions",
+	"receiving_10", "receiving_16", "receiving_20", "receiving_40",
+	"racr", "target_share", "air_yards_share", "wopr", "special_teams_tds",
+	"def_tackles_solo", "def_tackles_with_assist", "def_tackle_assists", "def_tackles_for_loss",
+	"def_tackles_for_loss_yards", "def_fumbles_forced", "def_sacks", "def_sack_yards",
+	"def_qb_hits", "def_interceptions", "def_interception_yards", "def_pass_defended",
+	"def_tds", "def_fumbles", "def_safeties", "misc_yards",
+	"fumble_recovery_own", "fumble_recovery_yards_own", "fumble_recovery_opp",
+	"fumble_recovery_yards_opp", "fumble_recovery_tds", "penalties", "penalty_yards",
+	"fumbles_forced_by_opp", "fumbles_not_forced", "fumbles_out_of_bounds", "fumbles_total",
+	"fumbles_lost_total", "punt_returns", "punt_return_yards", "kickoff_returns",
+	"kickoff_return_yards", "fg_made", "fg_att", "fg_missed", "fg_blocked", "fg_long", "fg_pct",
+	"fg_made_0_19", "fg_made_20_29", "fg_made_30_39", "fg_made_40_49", "fg_made_50_59", "fg_made_60_",
+	"fg_missed_0_19", "fg_missed_20_29", "fg_missed_30_39", "fg_missed_40_49", "fg_missed_50_59",
+	"fg_missed_60_", "fg_made_list", "fg_missed_list", "fg_blocked_list", "fg_made_distance",
+	"fg_missed_distance", "fg_blocked_distance", "pat_made", "pat_att", "pat_missed",
+	"pat_blocked", "pat_pct", "gwfg_made", "gwfg_att", "gwfg_missed", "gwfg_blocked",
+	"gwfg_distance", "pt_att", "pt_blocked", "pt_long", "pt_yards", "pt_inside_20",
+	"pt_out_of_bounds", "pt_downed", "pt_touchback", "pt_fair_caught", "pt_returned",
+	"pt_return_yards", "pt_return_tds", "pt_net_yards", "fantasy_points", "fantasy_points_ppr",
+}
+
+// olderStatsColumns are the columns of player_stats_<season> that the
+// current format does not have, with the current name each maps to.
+// dakota has no current counterpart and keeps its name.
+var olderStatsColumns = map[string]string{
+	"recent_team":   "team",
+	"interceptions": "passing_interceptions",
+	"sacks":         "sacks_suffered",
+	"sack_yards":    "sack_yards_lost",
+	"dakota":        "dakota",
+}
+
+// textStatsColumns are the known non-identity columns whose values are text.
+// The *_list columns are ";"-separated field goal distances.
+var textStatsColumns = map[string]bool{
+	"position_group":  true,
+	"headshot_url":    true,
+	"fg_made_list":    true,
+	"fg_missed_list":  true,
+	"fg_blocked_list": true,
+}
+
+// identityStatsColumns are the columns that become PlayerWeek fields rather
+// than stats.
+var identityStatsColumns = map[string]bool{
+	"player_id": true, "player_name": true, "player_display_name": true, "position": true,
+	"team": true, "opponent_team": true, "game_id": true, "season": true, "week": true,
+	"season_type": true,
+}
+
+var knownStatsColumns = func() map[string]bool {
+	known := make(map[string]bool, len(currentStatsColumns)+len(olderStatsColumns))
+	for _, column := range currentStatsColumns {
+		known[column] = true
+	}
+	for column := range olderStatsColumns {
+		known[column] = true
+	}
+	return known
+}()
+
+type playerWeekKey struct {
+	season, week int32
+	playerID     string
+}
+
+type teamWeekKey struct {
+	season, week int32
+	team         string
+}
+
+// statsPlan is the column layout of one file header and the interned stats.
+type statsPlan struct {
+	playerID, playerName, playerDisplayName, position    int
+	team, opponentTeam, gameID, season, week, seasonType int
+
+	columns []*statColumn    // sorted by stat name
+	slab    []*messages.Stat // backing array of the rows' Stats slices
+}
+
+// statColumn is one header column that becomes a Stat.
+type statColumn struct {
+	name   string // stat name, the current column name
+	header string // column name in the file
+	index  int
+	text   bool
+	negate bool // sack_yards is positive, sack_yards_lost is zero or negative
+
+	zero   *messages.Stat
+	values map[string]*messages.Stat // by value as written in the file
+}
+
+func newStatsPlan(t *table) *statsPlan {
+	plan := &statsPlan{
+		playerID:          t.index("player_id"),
+		playerName:        t.index("player_name"),
+		playerDisplayName: t.index("player_display_name"),
+		position:          t.index("position"),
+		team:              t.index("team", "recent_team"),
+		opponentTeam:      t.index("opponent_team"),
+		gameID:            t.index("game_id"),
+		season:            t.index("season"),
+		week:              t.index("week"),
+		seasonType:        t.index("season_type"),
+	}
+
+	byName := make(map[string]*statColumn)
+	for header, index := range t.columns {
+		if !knownStatsColumns[header] || identityStatsColumns[header] {
+			continue
+		}
+
+		name, older := olderStatsColumns[header]
+		if !older {
+			name = header
+		}
+		if identityStatsColumns[name] {
+			continue
+		}
+		if existing, ok := byName[name]; ok && existing.header == name {
+			// The current column wins over its older name.
+			continue
+		}
+
+		byName[name] = &statColumn{
+			name:   name,
+			header: header,
+			index:  index,
+			text:   textStatsColumns[name],
+			negate: header == "sack_yards",
+			zero:   &messages.Stat{Name: name, Value: "0"},
+			values: make(map[string]*messages.Stat),
+		}
+	}
+
+	for _, column := range byName {
+		plan.columns = append(plan.columns, column)
+	}
+	sort.Slice(plan.columns, func(i, j int) bool { return plan.columns[i].name < plan.columns[j].name })
+	return plan
+}
+
+// readRow adds one record to file.
+func (p *statsPlan) readRow(t *table, record []string, file *StatsFile,
+	players map[playerWeekKey]*messages.PlayerWeek, teams map[teamWeekKey]*messages.TeamWeek) error {
+	playerID := nullableText(record, p.playerID)
+	position := nullableText(record, p.position)
+	team := nullableText(record, p.team)
+	season, seasonOK := parseKeyNumber(field(record, p.season), minSeason, maxSeason)
+	week, weekOK := parseKeyNumber(field(record, p.week), minWeek, maxWeek)
+
+	teamRow := playerID == "" && position == ""
+	if !seasonOK || !weekOK || (playerID == "" && !teamRow) || (teamRow && team == "") {
+		file.Quarantined++
+		return nil
+	}
+
+	stats, err := p.readStats(t, record)
+	if err != nil {
+		return err
+	}
+
+	if teamRow {
+		row := &messages.TeamWeek{
+			Season:       season,
+			Week:         week,
+			Team:         team,
+			OpponentTeam: nullableText(record, p.opponentTeam),
+			GameId:       nullableText(record, p.gameID),
+			Stats:        stats,
+		}
+		key := teamWeekKey{season: season, week: week, team: team}
+		if first, ok := teams[key]; ok {
+			countRepeat(file, proto.Equal(first, row))
+			return nil
+		}
+		teams[key] = row
+		file.Teams = append(file.Teams, row)
+		return nil
+	}
+
+	row := &messages.PlayerWeek{
+		Season:            season,
+		Week:              week,
+		SeasonType:        nullableText(record, p.seasonType),
+		PlayerId:          playerID,
+		PlayerName:        nullableText(record, p.playerName),
+		PlayerDisplayName: nullableText(record, p.playerDisplayName),
+		Position:          position,
+		Team:              team,
+		OpponentTeam:      nullableText(record, p.opponentTeam),
+		GameId:            nullableText(record, p.gameID),
+		Stats:             stats,
+	}
+	key := playerWeekKey{season: season, week: week, playerID: playerID}
+	if first, ok := players[key]; ok {
+		countRepeat(file, proto.Equal(first, row))
+		return nil
+	}
+	players[key] = row
+	file.Players = append(file.Players, row)
+	return nil
+}
+
+func countRepeat(file *StatsFile, equal bool) {
+	if equal {
+		file.Duplicates++
+	} else {
+		file.Conflicts++
+	}
+}
+
+// readStats returns the non-null stats of record, sorted by name. The slice
+// is carved out of a shared block with its capacity equal to its length, so
+// an append by the caller copies it.
+func (p *statsPlan) readStats(t *table, record []string) ([]*messages.Stat, error) {
+	if cap(p.slab)-len(p.slab) < len(p.columns) {
+		p.slab = make([]*messages.Stat, 0, max(len(p.columns), 1<<16))
+	}
+	start := len(p.slab)
+
+	for _, column := range p.columns {
+		value := field(record, column.index)
+		if isNull(value) {
+			continue
+		}
+
+		if value == "0" && !column.text {
+			p.slab = append(p.slab, column.zero)
+			continue
+		}
+		stat, ok := column.values[value]
+		if !ok {
+			var err error
+			stat, err = column.newStat(value)
+			if err != nil {
+				p.slab = p.slab[:start]
+				return nil, fmt.Errorf("read player stats %s: line %d, column %s: %w",
+					t.name, t.line(column.index), column.header, err)
+			}
+			column.values[value] = stat
+		}
+		p.slab = append(p.slab, stat)
+	}
+
+	end := len(p.slab)
+	if end == start {
+		return nil, nil
+	}
+	return p.slab[start:end:end], nil
+}
+
+func (c *statColumn) newStat(value string) (*messages.Stat, error) {
+	if c.text {
+		return &messages.Stat{Name: c.name, Value: value}, nil
+	}
+
+	canonical, ok := canonicalNumber(value)
+	if !ok {
+		return nil, fmt.Errorf("invalid number %q", value)
+	}
+	if c.negate {
+		canonical = negateCanonical(canonical)
+	}
+	return &messages.Stat{Name: c.name, Value: canonical}, nil
+}
+
+// nullableText returns the trimmed text of column i, or "" when it is null.
+func nullableText(record []string, i int) string {
+	value := field(record, i)
+	if isNull(value) {
+		return ""
+	}
+	return value
+}
+
+// parseKeyNumber parses an integer key column such as season or week and
+// reports whether it lies within [minimum, maximum].
+func parseKeyNumber(value string, minimum, maximum int64) (int32, bool) {
+	n, err := strconv.ParseInt(value, 10, 32)
+	if err != nil || n < minimum || n > maximum {
+		return 0, false
+	}
+	return int32(n), true
+}
