@@ -20,11 +20,11 @@ import (
 
 // Replay is a messages.Source and messages.Clock that replays one finished
 // season from a directory, one week per Load, so that a demo or an
-// end-to-end test sees a season unfold in minutes.
+// end-to-end test can watch a season unfold in minutes.
 //
-// The directory holds games.csv (nflverse's schedule; rows of other seasons
-// are ignored), exactly one stats_player_week_<season>.csv.gz and,
-// optionally, roster_<season>.csv.
+// The directory contains games.csv, nflverse's schedule, whose rows of other
+// seasons are ignored. It also contains exactly one
+// stats_player_week_<season>.csv.gz and, optionally, roster_<season>.csv.
 //
 // Replay's clock starts 10 minutes before the first kickoff of week 1 and
 // jumps forward on each Load (see Load). Its timers run in real time.
@@ -160,7 +160,7 @@ func readFile[T any](path string, read func(r io.Reader, name string) (T, error)
 // revealed have no scores and status scheduled.
 //
 // After revealing week k the clock moves to 10 minutes before the first
-// kickoff of week k+1, so that a scheduler sees games about to start. After
+// kickoff of week k+1, so that a scheduler finds games about to start. After
 // the last week it moves to 6 hours after the last kickoff, and further
 // calls return the full season unchanged. Snapshot.Season and Week follow
 // CurrentSeason and CurrentWeek on the new clock and the revealed schedule,
