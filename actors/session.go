@@ -10,7 +10,7 @@ package actors
 //   - *messages.Outbound from publishers (through Hub.Publish) and from the
 //     adapter (ERROR replies): it queues the payload on the Conn;
 //   - *actor.Stopping and *actor.Restarting: it removes every subscription
-//     from the Hub and closes the Conn.
+//     from the Hub and closes the Conn. After a restart it stops itself.
 //
 // It sends only to the Conn. When the Conn's queue is full the client has
 // fallen behind, so the session closes the connection with
@@ -44,8 +44,7 @@ const (
 	sessionStoppedCloseCode = 1001
 
 	// sessionFailedCloseCode (1011, internal error) closes the connection
-	// when the session actor failed and is being restarted, because the
-	// restarted actor no longer has the client's subscriptions.
+	// when the session actor failed.
 	sessionFailedCloseCode = 1011
 )
 
@@ -93,8 +92,12 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 		s.send(ctx, msg.GetPayload())
 
 	case *actor.Restarting:
+		// The restarted actor would start with no subscriptions while
+		// the client believes it still has them, so the session ends
+		// the connection and stops after the restart.
 		s.unsubscribeAll(ctx)
 		s.close(sessionFailedCloseCode, "internal error")
+		ctx.Stop(ctx.Self())
 
 	case *actor.Stopping:
 		s.unsubscribeAll(ctx)

@@ -17,6 +17,9 @@ import (
 type fakeSessionConn struct {
 	mu       sync.Mutex
 	capacity int
+
+	// failSends makes Send panic, as a failure inside the session would.
+	failSends bool
 	payloads [][]byte
 	closes   int
 	code     int
@@ -27,6 +30,9 @@ func (c *fakeSessionConn) Send(payload []byte) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
+	if c.failSends {
+		panic("fake connection failure")
+	}
 	if c.capacity > 0 && len(c.payloads) >= c.capacity {
 		return false
 	}
@@ -266,5 +272,34 @@ func TestSessionSlowConsumerIsClosed(t *testing.T) {
 	// The session stops itself, and stopping removes its subscription.
 	sessionTestEventually(t, "the subscription removal", func() bool {
 		return hub.Subscribers("player:00-0033873") == 0
+	})
+}
+
+func TestSessionFailureClosesAndStops(t *testing.T) {
+	system := newSessionTestSystem(t)
+	hub := NewHub()
+	conn := &fakeSessionConn{failSends: true}
+	session := system.Root.Spawn(NewSessionProps(hub, conn))
+
+	// The subscription is registered, then sending the ACK panics, and the
+	// supervisor restarts the session.
+	system.Root.Send(session, &messages.Subscribe{Kind: messages.StreamKind_STREAM_KIND_PLAYER, Id: "00-0033873"})
+	sessionTestEventually(t, "the close after the failure", func() bool {
+		closes, _, _ := conn.closeState()
+		return closes > 0
+	})
+
+	_, code, _ := conn.closeState()
+	if code != sessionFailedCloseCode {
+		t.Errorf("close code = %d, want %d", code, sessionFailedCloseCode)
+	}
+	if got := hub.Subscribers("player:00-0033873"); got != 0 {
+		t.Errorf("subscribers = %d, want 0", got)
+	}
+
+	// The restarted session stops itself and leaves the process registry.
+	sessionTestEventually(t, "the session to stop", func() bool {
+		_, found := system.ProcessRegistry.Get(session)
+		return !found
 	})
 }
