@@ -27,7 +27,7 @@ var powersOf10 = [...]int64{
 }
 
 // number is an exact decimal: mantissa × 10^-scale when fits is true, exact
-// otherwise. Its zero value, with present false, stands for a null stat.
+// otherwise. Its zero value, with present false, is a null stat.
 type number struct {
 	mantissa int64
 	scale    int32

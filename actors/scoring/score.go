@@ -97,8 +97,8 @@ type term struct {
 	points number
 }
 
-// maxStackStats is the number of stats whose parsed values Score keeps on
-// the stack. A Scorer that needs more allocates per row.
+// maxStackStats is the number of stats whose parsed values Score and ScoreRow
+// keep on the stack. A Scorer that needs more allocates per row.
 const maxStackStats = 48
 
 // NewScorer builds a Scorer for the given rule sets. It rejects a rule set
