@@ -173,16 +173,17 @@ func (h *handler) readLoop(conn *connection, session *actor.PID) {
 		return replyToPing(appData)
 	})
 
-	err := extendReadDeadline()
-	for err == nil {
-		var data []byte
-		_, data, err = ws.ReadMessage()
-		if err != nil {
+	var err error
+	for {
+		if err = extendReadDeadline(); err != nil {
 			break
 		}
 
+		var data []byte
+		if _, data, err = ws.ReadMessage(); err != nil {
+			break
+		}
 		h.handleClientMessage(session, data)
-		err = extendReadDeadline()
 	}
 	logReadEnd(conn.logger, err)
 
