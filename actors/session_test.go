@@ -20,10 +20,10 @@ type fakeSessionConn struct {
 
 	// failSends makes Send panic, as a failure inside the session would.
 	failSends bool
-	payloads [][]byte
-	closes   int
-	code     int
-	reason   string
+	payloads  [][]byte
+	closes    int
+	code      int
+	reason    string
 }
 
 func (c *fakeSessionConn) Send(payload []byte) bool {
