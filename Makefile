@@ -1,0 +1,50 @@
+# nflsync build and test entry points. `make help` lists the targets.
+
+GO ?= go
+# protoc-gen-go must match google.golang.org/protobuf in go.mod.
+PROTOC_GEN_GO_VERSION := v1.36.12
+GOBIN := $(shell $(GO) env GOPATH)/bin
+
+# `make run` replays the real 2024 season from testdata, one week per tick.
+REPLAY_DIR ?= testdata/replay/2024
+NFL_SYNC_INTERVAL_SECONDS ?= 5
+NFL_SYNC_LISTEN_ADDR ?= 127.0.0.1:8080
+export NFL_SYNC_INTERVAL_SECONDS NFL_SYNC_LISTEN_ADDR
+
+# The whole suite must stay well under CI's limit; -timeout stops a hung test.
+TEST_TIMEOUT ?= 15m
+
+.PHONY: help run build test unit lint bench generate hazelcast-jar
+
+help:
+	@echo "make run        replay the real 2024 season on $(NFL_SYNC_LISTEN_ADDR) (WebSocket at /ws)"
+	@echo "make test       lint, then every test with -race (fetches the Hazelcast jar first)"
+	@echo "make bench      Go benchmarks of ingest, diff and scoring"
+	@echo "make lint       go vet and a gofmt check"
+	@echo "make generate   regenerate messages/nflsync.pb.go with protoc"
+
+run:
+	NFL_SYNC_SOURCE=replay:$(REPLAY_DIR) $(GO) run ./cmd/nflsync serve
+
+build:
+	$(GO) build -o bin/nflsync ./cmd/nflsync
+
+test: lint hazelcast-jar
+	NFL_SYNC_HAZELCAST_JAR="$$(sh scripts/hazelcast/fetch.sh)" \
+		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+lint:
+	$(GO) vet ./...
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+hazelcast-jar:
+	@sh scripts/hazelcast/fetch.sh >/dev/null
+
+generate:
+	@command -v protoc >/dev/null || { apt-get update -qq && apt-get install -y -qq protobuf-compiler; }
+	GOBIN=$(GOBIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	PATH="$(GOBIN):$$PATH" protoc --go_out=messages --go_opt=paths=source_relative -I messages messages/nflsync.proto

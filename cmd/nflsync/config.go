@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is the serve command's configuration, read from NFL_SYNC_*
+// environment variables. README.md lists every variable.
+type config struct {
+	Enabled           bool
+	Interval          time.Duration
+	OffseasonInterval time.Duration
+	Source            string
+	NflverseBaseURL   string
+	ListenAddr        string
+	LogFormat         string
+	LogLevel          string
+}
+
+// Source kinds of NFL_SYNC_SOURCE.
+const (
+	sourceNflverse     = "nflverse"
+	sourceReplayPrefix = "replay:"
+)
+
+// loadConfig reads the configuration through getenv and rejects invalid
+// values with an error that names the variable.
+func loadConfig(getenv func(string) string) (*config, error) {
+	cfg := &config{
+		Source:          valueOr(getenv("NFL_SYNC_SOURCE"), sourceNflverse),
+		NflverseBaseURL: getenv("NFL_SYNC_NFLVERSE_BASE_URL"),
+		ListenAddr:      valueOr(getenv("NFL_SYNC_LISTEN_ADDR"), "127.0.0.1:8080"),
+		LogFormat:       valueOr(getenv("NFL_SYNC_LOG_FORMAT"), "text"),
+		LogLevel:        valueOr(getenv("NFL_SYNC_LOG_LEVEL"), "info"),
+	}
+
+	var err error
+	if cfg.Enabled, err = parseBool(getenv, "NFL_SYNC_ENABLED", true); err != nil {
+		return nil, err
+	}
+	if cfg.Interval, err = parseSeconds(getenv, "NFL_SYNC_INTERVAL_SECONDS", 60); err != nil {
+		return nil, err
+	}
+	if cfg.OffseasonInterval, err = parseSeconds(getenv, "NFL_SYNC_OFFSEASON_INTERVAL_SECONDS", 3600); err != nil {
+		return nil, err
+	}
+
+	if cfg.Source != sourceNflverse && !strings.HasPrefix(cfg.Source, sourceReplayPrefix) {
+		return nil, fmt.Errorf("invalid NFL_SYNC_SOURCE %q: use %q or %q", cfg.Source, sourceNflverse, sourceReplayPrefix+"DIR")
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return nil, fmt.Errorf("invalid NFL_SYNC_LOG_FORMAT %q: use text or json", cfg.LogFormat)
+	}
+	return cfg, nil
+}
+
+func valueOr(value, fallback string) string {
+	if value == "" {
+		return fallback
+	}
+	return value
+}
+
+func parseBool(getenv func(string) string, name string, fallback bool) (bool, error) {
+	value := getenv(name)
+	if value == "" {
+		return fallback, nil
+	}
+	parsed, err := strconv.ParseBool(value)
+	if err != nil {
+		return false, fmt.Errorf("invalid %s %q: use true or false", name, value)
+	}
+	return parsed, nil
+}
+
+func parseSeconds(getenv func(string) string, name string, fallback int) (time.Duration, error) {
+	value := getenv(name)
+	if value == "" {
+		return time.Duration(fallback) * time.Second, nil
+	}
+	seconds, err := strconv.Atoi(value)
+	if err != nil || seconds <= 0 {
+		return 0, fmt.Errorf("invalid %s %q: use a whole number of seconds greater than 0", name, value)
+	}
+	return time.Duration(seconds) * time.Second, nil
+}
