@@ -47,7 +47,6 @@ type schedulerActor struct {
 	logger            *slog.Logger
 
 	games     []*messages.GameTiming
-	lastTick  time.Time
 	stopTimer func() bool
 }
 
@@ -75,7 +74,11 @@ func (a *schedulerActor) Receive(ctx actor.Context) {
 		if message.GetOk() {
 			a.games = message.GetGames()
 		}
-		a.schedule(ctx, a.lastTick.Add(a.nextInterval(a.clock.Now())))
+		// The interval runs from the end of the cycle, so a slow cycle
+		// never overlaps the next one. A replay clock also jumps during
+		// the cycle, which makes the tick's own time useless here.
+		now := a.clock.Now()
+		a.schedule(ctx, now.Add(a.nextInterval(now)))
 
 	case *actor.Stopping:
 		if a.stopTimer != nil {
@@ -86,7 +89,6 @@ func (a *schedulerActor) Receive(ctx actor.Context) {
 
 func (a *schedulerActor) tick(ctx actor.Context) {
 	now := a.clock.Now()
-	a.lastTick = now
 	ctx.Request(a.fetcher, &messages.Tick{NowUnixNano: now.UnixNano()})
 
 	// Until the fetcher reports back, assume the rhythm of the last known

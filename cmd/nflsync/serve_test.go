@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+const (
+	mahomesID      = "00-0033873"
+	denverAtKCWeek = 10
+	denverAtKCID   = "2024_10_DEN_KC"
+)
+
+type serverMessage struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+
+	Deltas []struct {
+		GameID    string `json:"game_id"`
+		AwayScore *int   `json:"away_score"`
+		HomeScore *int   `json:"home_score"`
+		Status    string `json:"status"`
+	} `json:"deltas"`
+}
+
+type playerUpdate struct {
+	PlayerID string            `json:"player_id"`
+	Week     int               `json:"week"`
+	Team     string            `json:"team"`
+	Points   map[string]string `json:"points"`
+}
+
+// startReplayServer runs `nflsync serve` in-process on the 2024 replay with
+// a one-second interval and returns its address.
+func startReplayServer(t *testing.T) string {
+	t.Helper()
+	cfg, err := loadConfig(func(name string) string {
+		return map[string]string{
+			"NFL_SYNC_SOURCE":           "replay:../../testdata/replay/2024",
+			"NFL_SYNC_INTERVAL_SECONDS": "1",
+			"NFL_SYNC_LISTEN_ADDR":      "127.0.0.1:0",
+		}[name]
+	})
+	if err != nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { done <- serve(ctx, cfg, logger, ready) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+
+	select {
+	case address := <-ready:
+		return address
+	case err := <-done:
+		t.Fatalf("serve stopped before it was ready: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve was not ready within 30s")
+	}
+	return ""
+}
+
+func dial(t *testing.T, address string, actions ...string) *websocket.Conn {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+address+"/ws", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+
+	for _, action := range actions {
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(action)); err != nil {
+			t.Fatalf("send %s: %v", action, err)
+		}
+	}
+	return conn
+}
+
+func readMessage(t *testing.T, conn *websocket.Conn) serverMessage {
+	t.Helper()
+	if err := conn.SetReadDeadline(time.Now().Add(60 * time.Second)); err != nil {
+		t.Fatalf("set read deadline: %v", err)
+	}
+	_, payload, err := conn.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	var message serverMessage
+	if err := json.Unmarshal(payload, &message); err != nil {
+		t.Fatalf("decode %s: %v", payload, err)
+	}
+	return message
+}
+
+// TestServeReplayPushesSubscribedChanges runs the replay of the real 2024
+// season and checks what two clients receive: one that follows Patrick
+// Mahomes gets only his weekly updates, with points; one that follows
+// Denver at Kansas City in week 10 gets its final score.
+func TestServeReplayPushesSubscribedChanges(t *testing.T) {
+	address := startReplayServer(t)
+	player := dial(t, address, `{"action":"subscribe_player","player_id":"`+mahomesID+`"}`)
+	game := dial(t, address, `{"action":"subscribe_game","game_id":"`+denverAtKCID+`"}`)
+
+	if ack := readMessage(t, player); ack.Type != "ACK" {
+		t.Fatalf("player client: first message %q, want ACK", ack.Type)
+	}
+	if ack := readMessage(t, game); ack.Type != "ACK" {
+		t.Fatalf("game client: first message %q, want ACK", ack.Type)
+	}
+
+	// Game client: every message is about the subscribed game, and the
+	// final score arrives when week 10 is revealed.
+	for {
+		message := readMessage(t, game)
+		if message.Type != "GAME_SCORES" {
+			t.Fatalf("game client: got %q, want GAME_SCORES", message.Type)
+		}
+		if len(message.Deltas) != 1 || message.Deltas[0].GameID != denverAtKCID {
+			t.Fatalf("game client: deltas %+v, want only %s", message.Deltas, denverAtKCID)
+		}
+		delta := message.Deltas[0]
+		if delta.Status != "final" {
+			continue
+		}
+		if delta.AwayScore == nil || *delta.AwayScore != 14 || delta.HomeScore == nil || *delta.HomeScore != 16 {
+			t.Fatalf("final score %v-%v, want DEN 14 KC 16", delta.AwayScore, delta.HomeScore)
+		}
+		break
+	}
+
+	// Player client: by now weeks up to 10 are revealed; every update is
+	// Mahomes's, weeks never repeat and each carries points per rule set.
+	seenWeeks := map[int]bool{}
+	for len(seenWeeks) < 3 {
+		message := readMessage(t, player)
+		if message.Type != "PLAYER_UPDATE" {
+			t.Fatalf("player client: got %q, want PLAYER_UPDATE", message.Type)
+		}
+		var update playerUpdate
+		if err := json.Unmarshal(message.Data, &update); err != nil {
+			t.Fatalf("decode PLAYER_UPDATE data: %v", err)
+		}
+		if update.PlayerID != mahomesID {
+			t.Fatalf("player client: update for %s, want only %s", update.PlayerID, mahomesID)
+		}
+		if seenWeeks[update.Week] {
+			t.Fatalf("player client: week %d sent twice", update.Week)
+		}
+		seenWeeks[update.Week] = true
+		for _, ruleSet := range []string{"standard", "half-ppr", "ppr"} {
+			if update.Points[ruleSet] == "" {
+				t.Errorf("week %d: no %s points in %v", update.Week, ruleSet, update.Points)
+			}
+		}
+	}
+}
