@@ -46,7 +46,7 @@ func openTable(r io.Reader, name string) (*table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: gzip: %w", name, err)
 		}
-		source = bufio.NewReaderSize(gz, 64<<10)
+		source = bufio.NewReaderSize(gzipErrorReader{gz}, 64<<10)
 		closer = gz
 	}
 
@@ -69,6 +69,18 @@ func openTable(r io.Reader, name string) (*table, error) {
 		}
 	}
 	return &table{name: name, reader: reader, columns: columns, closer: closer}, nil
+}
+
+// gzipErrorReader marks errors of the gzip stream, such as a truncated file,
+// so that they read as decompression errors rather than CSV errors.
+type gzipErrorReader struct{ reader io.Reader }
+
+func (g gzipErrorReader) Read(p []byte) (int, error) {
+	n, err := g.reader.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("decompress gzip (truncated or corrupt file?): %w", err)
+	}
+	return n, err
 }
 
 // next returns the next record, or io.EOF after the last one. The slice is

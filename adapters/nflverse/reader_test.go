@@ -359,12 +359,14 @@ func TestReadPlayerStatsMalformedInput(t *testing.T) {
 	tests := []struct {
 		name  string
 		input []byte
+		want  string
 	}{
-		{"truncated gzip", stats[:len(stats)/2]},
-		{"gzip header only", stats[:12]},
-		{"garbage bytes", []byte("\x00\x01\x02garbage\xff\xfe\nmore\x00\n")},
-		{"field count", []byte(statsHeader + "00-1,A,QB,2024,1\n")},
-		{"empty", nil},
+		{"truncated gzip", stats[:len(stats)/2], "decompress gzip"},
+		{"gzip header only", stats[:12], "decompress gzip"},
+		{"garbage after gzip", append(append([]byte{}, stats...), 'x', 'y'), "decompress gzip"},
+		{"garbage bytes", []byte("\x00\x01\x02garbage\xff\xfe\nmore\x00\n"), "missing required columns"},
+		{"field count", []byte(statsHeader + "00-1,A,QB,2024,1\n"), "wrong number of fields"},
+		{"empty", nil, "empty file"},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -374,6 +376,9 @@ func TestReadPlayerStatsMalformedInput(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), "broken.csv.gz") {
 				t.Errorf("error %q does not name the file", err)
+			}
+			if !strings.Contains(err.Error(), test.want) {
+				t.Errorf("error %q does not contain %q", err, test.want)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -64,7 +65,8 @@ func ReadPlayerStats(r io.Reader, name string) (*StatsFile, error) {
 	plan := newStatsPlan(t)
 
 	file := &StatsFile{}
-	players := make(map[playerWeekKey]*messages.PlayerWeek)
+	// A season's file has about 19,000 player rows.
+	players := make(map[playerWeekKey]*messages.PlayerWeek, 1<<14)
 	teams := make(map[teamWeekKey]*messages.TeamWeek)
 	for {
 		record, err := t.next()
@@ -197,6 +199,7 @@ type statColumn struct {
 	negate bool // sack_yards is positive, sack_yards_lost is zero or negative
 
 	zero   *messages.Stat
+	small  [100]*messages.Stat       // by value, for "1" to "99" as written
 	values map[string]*messages.Stat // by value as written in the file
 }
 
@@ -335,20 +338,11 @@ func (p *statsPlan) readStats(t *table, record []string) ([]*messages.Stat, erro
 			continue
 		}
 
-		if value == "0" && !column.text {
-			p.slab = append(p.slab, column.zero)
-			continue
-		}
-		stat, ok := column.values[value]
-		if !ok {
-			var err error
-			stat, err = column.newStat(value)
-			if err != nil {
-				p.slab = p.slab[:start]
-				return nil, fmt.Errorf("read player stats %s: line %d, column %s: %w",
-					t.name, t.line(column.index), column.header, err)
-			}
-			column.values[value] = stat
+		stat, err := column.stat(value)
+		if err != nil {
+			p.slab = p.slab[:start]
+			return nil, fmt.Errorf("read player stats %s: line %d, column %s: %w",
+				t.name, t.line(column.index), column.header, err)
 		}
 		p.slab = append(p.slab, stat)
 	}
@@ -358,6 +352,49 @@ func (p *statsPlan) readStats(t *table, record []string) ([]*messages.Stat, erro
 		return nil, nil
 	}
 	return p.slab[start:end:end], nil
+}
+
+// stat returns the Stat of a non-null trimmed value, shared with earlier
+// rows that had the same value where that saves memory.
+func (c *statColumn) stat(value string) (*messages.Stat, error) {
+	if c.text {
+		return c.interned(value)
+	}
+
+	if value == "0" {
+		return c.zero, nil
+	}
+	if n, ok := smallNumber(value); ok {
+		// Most non-zero values are small counts and yards, so an array
+		// lookup replaces the map lookup.
+		if c.small[n] == nil {
+			stat, err := c.newStat(value)
+			if err != nil {
+				return nil, err
+			}
+			c.small[n] = stat
+		}
+		return c.small[n], nil
+	}
+	if strings.IndexByte(value, '.') >= 0 {
+		// Decimals such as EPA are mostly unique, so interning them would
+		// cost a map insert and save nothing.
+		return c.newStat(value)
+	}
+	return c.interned(value)
+}
+
+func (c *statColumn) interned(value string) (*messages.Stat, error) {
+	if stat, ok := c.values[value]; ok {
+		return stat, nil
+	}
+
+	stat, err := c.newStat(value)
+	if err != nil {
+		return nil, err
+	}
+	c.values[value] = stat
+	return stat, nil
 }
 
 func (c *statColumn) newStat(value string) (*messages.Stat, error) {
@@ -373,6 +410,17 @@ func (c *statColumn) newStat(value string) (*messages.Stat, error) {
 		canonical = negateCanonical(canonical)
 	}
 	return &messages.Stat{Name: c.name, Value: canonical}, nil
+}
+
+// smallNumber parses "1" to "99" without leading zeros.
+func smallNumber(value string) (int, bool) {
+	switch {
+	case len(value) == 1 && value[0] >= '1' && value[0] <= '9':
+		return int(value[0] - '0'), true
+	case len(value) == 2 && value[0] >= '1' && value[0] <= '9' && value[1] >= '0' && value[1] <= '9':
+		return int(value[0]-'0')*10 + int(value[1]-'0'), true
+	}
+	return 0, false
 }
 
 // nullableText returns the trimmed text of column i, or "" when it is null.
