@@ -33,6 +33,8 @@ const (
 	StreamKind_STREAM_KIND_PLAYER      StreamKind = 1
 	StreamKind_STREAM_KIND_GAME        StreamKind = 2
 	StreamKind_STREAM_KIND_LEAGUE      StreamKind = 3
+	// Every game of the current week.
+	StreamKind_STREAM_KIND_SCOREBOARD StreamKind = 4
 )
 
 // Enum value maps for StreamKind.
@@ -42,12 +44,14 @@ var (
 		1: "STREAM_KIND_PLAYER",
 		2: "STREAM_KIND_GAME",
 		3: "STREAM_KIND_LEAGUE",
+		4: "STREAM_KIND_SCOREBOARD",
 	}
 	StreamKind_value = map[string]int32{
 		"STREAM_KIND_UNSPECIFIED": 0,
 		"STREAM_KIND_PLAYER":      1,
 		"STREAM_KIND_GAME":        2,
 		"STREAM_KIND_LEAGUE":      3,
+		"STREAM_KIND_SCOREBOARD":  4,
 	}
 )
 
@@ -1746,13 +1750,14 @@ const file_nflsync_proto_rawDesc = "" +
 	" \x01(\tR\fdateModified\"U\n" +
 	"\vPlayerState\x12\x1b\n" +
 	"\tplayer_id\x18\x01 \x01(\tR\bplayerId\x12)\n" +
-	"\x05weeks\x18\x02 \x03(\v2\x13.nflsync.PlayerWeekR\x05weeks*o\n" +
+	"\x05weeks\x18\x02 \x03(\v2\x13.nflsync.PlayerWeekR\x05weeks*\x8b\x01\n" +
 	"\n" +
 	"StreamKind\x12\x1b\n" +
 	"\x17STREAM_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STREAM_KIND_PLAYER\x10\x01\x12\x14\n" +
 	"\x10STREAM_KIND_GAME\x10\x02\x12\x16\n" +
-	"\x12STREAM_KIND_LEAGUE\x10\x03B%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
+	"\x12STREAM_KIND_LEAGUE\x10\x03\x12\x1a\n" +
+	"\x16STREAM_KIND_SCOREBOARD\x10\x04B%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
 
 var (
 	file_nflsync_proto_rawDescOnce sync.Once

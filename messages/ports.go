@@ -8,6 +8,7 @@ package messages
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -141,4 +142,19 @@ type SyncRun struct {
 	GameRows    int
 	Deltas      int
 	Quarantined int
+}
+
+// Snapshotter returns the current state of one stream, so that a client gets
+// its first data when it subscribes instead of waiting for the next change.
+// Session actors call it; the actors package implements it from the state of
+// the player, game and league actors.
+type Snapshotter interface {
+	// Snapshot returns the stream's current state as JSON items, in the
+	// shape of the stream's change messages: for a player, one
+	// PlayerUpdateData per week of the current season; for a game, one
+	// GameScoreData; for the scoreboard, one GameScoreData per game of the
+	// current week; for a league, one item per leaderboard row. An unknown
+	// id returns no items and no error. Errors are timeouts or a stopped
+	// actor system.
+	Snapshot(ctx context.Context, kind StreamKind, id string) ([]json.RawMessage, error)
 }
