@@ -337,6 +337,11 @@ func (p *statsPlan) readStats(t *table, record []string) ([]*messages.Stat, erro
 		if isNull(value) {
 			continue
 		}
+		if value == "0" && !column.text {
+			// The most common value, checked here to save a call.
+			p.slab = append(p.slab, column.zero)
+			continue
+		}
 
 		stat, err := column.stat(value)
 		if err != nil {
