@@ -36,9 +36,28 @@ type Snapshot struct {
 	// TeamWeeks are the team-level rows (no player_id) of the same file.
 	TeamWeeks []*TeamWeek
 
+	// Rosters are the rows of Season's roster file; nil when the source has
+	// none, in which case the last known rosters stay.
+	Rosters []*RosterEntry
+
+	// Injuries are the rows of Season's injuries file. InjuriesAvailable is
+	// false when that file is missing or empty: the last known injury
+	// statuses then stay, and nobody is reported healthy.
+	Injuries          []*Injury
+	InjuriesAvailable bool
+
 	// Quarantined counts rows that were dropped because their key was
 	// missing or invalid, such as an empty or NA player_id with a position.
 	Quarantined int
+
+	// Conflicts counts player-weeks that appeared twice with different
+	// values; the first row in file order was kept.
+	Conflicts int
+
+	// Warnings are problems that did not fail the poll but that an operator
+	// should see, such as a file that suddenly has zero rows. They are
+	// logged with the sync cycle.
+	Warnings []string
 }
 
 // ErrNotPublished is returned, wrapped, by a Source when the files of the
