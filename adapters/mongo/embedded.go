@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 	mongodriver "go.mongodb.org/mongo-driver/mongo"
@@ -37,7 +38,7 @@ var newServerMu sync.Mutex
 
 // StartEmbedded starts FerretDB with its SQLite files in dataDir, creating
 // the directory if needed, and listening on a free port of 127.0.0.1. It
-// returns once the server answers a ping. ctx bounds the start-up only.
+// returns once the server responds to a ping. ctx bounds the start-up only.
 // Close stops the server.
 func StartEmbedded(ctx context.Context, dataDir string) (*Embedded, error) {
 	return startEmbedded(ctx, dataDir, "127.0.0.1:0")
@@ -56,8 +57,10 @@ func startEmbedded(ctx context.Context, dataDir, addr string) (*Embedded, error)
 	}
 
 	// The SQLite handler requires a file: URI of an existing directory that
-	// ends with a slash; it keeps one SQLite file per database there.
+	// ends with a slash. It keeps one SQLite file per database there.
 	sqliteURL := (&url.URL{Scheme: "file", Path: dir + "/", OmitHost: true}).String()
+
+	started := time.Now()
 
 	newServerMu.Lock()
 	server, err := ferretdb.New(&ferretdb.Config{
@@ -100,6 +103,9 @@ func startEmbedded(ctx context.Context, dataDir, addr string) (*Embedded, error)
 		return nil, fmt.Errorf("start embedded FerretDB at %s: %w", e.addr, err)
 	}
 
+	slog.InfoContext(ctx, "started embedded FerretDB",
+		"address", e.addr, "data_dir", dir, "duration", time.Since(started))
+
 	return e, nil
 }
 
@@ -107,13 +113,16 @@ func startEmbedded(ctx context.Context, dataDir, addr string) (*Embedded, error)
 // mongodb://127.0.0.1:41234/.
 func (e *Embedded) URI() string { return e.uri }
 
-// Close stops the server: it closes the listener and every client
-// connection, waits for them to end and closes the SQLite files. Calling
-// Close again does nothing.
+// Close stops the server: it closes the listener, ends every client
+// connection and closes the SQLite files. FerretDB v1.24.2 gives a
+// connection still open 3 s to finish, so close the Store first to make
+// Close return at once. Calling Close again does nothing.
 func (e *Embedded) Close() error {
 	e.closeOnce.Do(func() {
 		e.cancel()
 		<-e.done
+
+		slog.Info("stopped embedded FerretDB", "address", e.addr)
 	})
 
 	return nil

@@ -11,7 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/x/mongo/driver/topology"
 )
 
-// retryPolicy bounds how often and how long a failed write is retried.
+// retryPolicy bounds how often and how long a failed operation is retried.
 type retryPolicy struct {
 	maxAttempts  int
 	initialDelay time.Duration
@@ -24,9 +24,9 @@ var defaultRetryPolicy = retryPolicy{
 	maxDelay:     5 * time.Second,
 }
 
-// withRetry calls write until it succeeds, fails with an error that
-// isRetryable rejects, ctx ends or policy.maxAttempts calls have failed.
-// write must be idempotent. The returned error is the last one of write,
+// withRetry calls write, a write or read, until it succeeds, fails with an
+// error that isRetryable rejects, ctx ends or policy.maxAttempts calls have
+// failed. write must be idempotent. The returned error is the last one of write,
 // wrapped with the number of attempts when there was more than one.
 func withRetry(ctx context.Context, logger *slog.Logger, policy retryPolicy, operation string, write func(ctx context.Context) error) error {
 	delay := policy.initialDelay
@@ -37,15 +37,19 @@ func withRetry(ctx context.Context, logger *slog.Logger, policy retryPolicy, ope
 			return nil
 		}
 
-		if !isRetryable(err) || ctx.Err() != nil {
+		if !isRetryable(err) {
 			return err
+		}
+
+		if ctx.Err() != nil {
+			return fmt.Errorf("%d attempts failed, then %w: %w", attempt, ctx.Err(), err)
 		}
 
 		if attempt >= policy.maxAttempts {
 			return fmt.Errorf("%d attempts failed: %w", attempt, err)
 		}
 
-		logger.WarnContext(ctx, "retrying MongoDB write",
+		logger.WarnContext(ctx, "retrying MongoDB operation",
 			"operation", operation, "attempt", attempt, "delay", delay, "err", err)
 
 		timer := time.NewTimer(delay)

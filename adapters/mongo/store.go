@@ -28,7 +28,7 @@ const (
 const batchSize = 500
 
 // Store is the MongoDB implementation of messages.Store. It is safe for
-// concurrent use; callers keep one writer per key.
+// concurrent use, but callers keep one writer per key.
 type Store struct {
 	client *mongodriver.Client
 	db     *mongodriver.Database
@@ -108,8 +108,8 @@ func (s *Store) createIndexes(ctx context.Context) error {
 			unique(bson.D{{Key: "game_id", Value: 1}}),
 			plain(bson.D{{Key: "season", Value: 1}, {Key: "week", Value: 1}}),
 		},
-		// player_id comes first so that Player reads one index range, already
-		// sorted by season and week; the key is unique in any order.
+		// On MongoDB, player_id first lets Player read one index range that
+		// is already sorted by season and week. The key is unique in any order.
 		collectionPlayerWeeks: {
 			unique(bson.D{{Key: "player_id", Value: 1}, {Key: "season", Value: 1}, {Key: "week", Value: 1}}),
 			plain(bson.D{{Key: "season", Value: 1}, {Key: "week", Value: 1}}),
@@ -119,13 +119,18 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		collectionLeagues:  {unique(bson.D{{Key: "league_id", Value: 1}})},
 	}
 
+	// Indexes are created one per command: FerretDB v1.24.2 panics on a
+	// createIndexes command that lists two or more indexes that all exist
+	// already, which is the case on every Open after the first.
 	for _, name := range []string{collectionPlayers, collectionGames, collectionPlayerWeeks, collectionInjuries, collectionSyncRuns, collectionLeagues} {
-		err := withRetry(ctx, s.logger, s.retry, "create indexes of "+name, func(ctx context.Context) error {
-			_, err := s.db.Collection(name).Indexes().CreateMany(ctx, indexes[name])
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("create indexes of %s: %w", name, err)
+		for _, index := range indexes[name] {
+			err := withRetry(ctx, s.logger, s.retry, "create index of "+name, func(ctx context.Context) error {
+				_, err := s.db.Collection(name).Indexes().CreateOne(ctx, index)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("create index %v of %s: %w", index.Keys, name, err)
+			}
 		}
 	}
 

@@ -372,3 +372,19 @@ func TestStoreUpsertManyBatches(t *testing.T) {
 		t.Errorf("player_weeks has %d documents, want %d", got, players)
 	}
 }
+
+func TestOpenTwiceKeepsIndexes(t *testing.T) {
+	uri := testServerURI(t)
+	store := openTestStore(t, uri, defaultStoreConfig)
+	ctx := testContext(t)
+
+	again, err := Open(ctx, uri, store.db.Name())
+	if err != nil {
+		t.Fatalf("second Open of database %s: %v", store.db.Name(), err)
+	}
+	defer func() { _ = again.Close(ctx) }()
+
+	if err := again.UpsertGames(ctx, []*messages.Game{{GameId: "2024_01_BAL_KC", Season: 2024, Week: 1}}); err != nil {
+		t.Errorf("UpsertGames after the second Open: %v", err)
+	}
+}

@@ -51,8 +51,10 @@ func (s *Store) upsert(ctx context.Context, collection string, writes []keyedWri
 // instead, so new documents cost no scan.
 //
 // TODO: each replaced document still costs one collection scan on
-// FerretDB, which grows with the collection; a first load is all inserts,
-// but a batch of many changed documents in a large collection is slow.
+// FerretDB, so its cost grows with the collection. A first load is all
+// inserts, but a batch of many changed documents in a large collection is
+// slow: about 6 ms per replace with 2,000 player_weeks documents, from
+// one run without -race on 2 CPU cores.
 func (s *Store) upsertBatch(ctx context.Context, collection *mongodriver.Collection, batch []keyedWrite) error {
 	documents := make([]any, len(batch))
 	for i, write := range batch {
@@ -116,14 +118,14 @@ func lastPerKey(writes []keyedWrite) []keyedWrite {
 		return writes
 	}
 
-	kept := make([]keyedWrite, 0, len(last))
+	deduplicated := make([]keyedWrite, 0, len(last))
 	for i, write := range writes {
 		if last[write.id] == i {
-			kept = append(kept, write)
+			deduplicated = append(deduplicated, write)
 		}
 	}
 
-	return kept
+	return deduplicated
 }
 
 // summarizeBulkError shortens a bulk write error with many write errors to
