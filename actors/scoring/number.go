@@ -225,3 +225,24 @@ func (s *sum) result() decimal.Decimal {
 	total := normalize(number{mantissa: s.fixed, scale: fixedScale, fits: true})
 	return total.decimal()
 }
+
+// compareNumbers returns -1, 0 or +1 as a is less than, equal to or greater
+// than b. Both must be present.
+func compareNumbers(a, b number) int {
+	if a.fits && b.fits {
+		x, y := a.mantissa, b.mantissa
+		xOK, yOK := true, true
+		switch shift := a.scale - b.scale; {
+		case shift > 0 && shift <= maxFastDigits:
+			y, yOK = multiply(y, powersOf10[shift])
+		case shift < 0 && -shift <= maxFastDigits:
+			x, xOK = multiply(x, powersOf10[-shift])
+		case shift != 0:
+			xOK = false
+		}
+		if xOK && yOK {
+			return compareInt64(x, y)
+		}
+	}
+	return a.decimal().Cmp(b.decimal())
+}

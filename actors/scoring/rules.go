@@ -1,12 +1,13 @@
 // Package scoring computes fantasy points of a player-week from its stat
 // columns, in exact decimals.
 //
-// A rule set is data: a list of weights, each the points per unit of one stat
-// column of the nflverse weekly player stats file. The presets Standard,
-// HalfPPR and PPR reproduce nflverse's own fantasy_points (standard) and
-// fantasy_points_ppr. Custom rule sets are built the same way, and a later
-// kind of rule, such as a per-position weight or a threshold bonus, becomes a
-// new field of RuleSet.
+// A rule set is data: a list of weights, each the points per unit of one
+// numeric stat column of the nflverse weekly player stats file, plus optional
+// per-position weights, threshold bonuses, kicking rules (field goals by
+// distance) and team defense (DST) rules. The presets Standard, HalfPPR and
+// PPR reproduce nflverse's own fantasy_points (standard) and
+// fantasy_points_ppr. A league's custom rule set arrives as JSON (see
+// ParseRuleSet) and may start from a preset.
 //
 // Points stay exact until output: FormatPoints rounds them half-up to 2
 // decimal places, where half-up means toward positive infinity for negative
@@ -14,7 +15,6 @@
 package scoring
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -33,14 +33,40 @@ type Weight struct {
 	Points decimal.Decimal
 }
 
-// RuleSet is a named fantasy scoring system: a player-week scores the sum of
-// value × points over its weights.
+// RuleSet is a named fantasy scoring system. A player-week scores the sum of
+// value × points over its weights (with the row's position's weights in
+// place of the general ones), plus its threshold bonuses, plus its field
+// goals by distance. A team defense scores under Defense (see ScoreDefense).
 type RuleSet struct {
 	// Name identifies the rule set in output and in Points.RuleSet, such as
 	// "ppr".
 	Name string
 
+	// Base is the name of the preset that Weights started from, or "" for
+	// none. It does not change scoring, because Weights holds every weight.
+	// It keeps the JSON form short: MarshalJSON writes only the weights
+	// that differ from the base.
+	Base string
+
 	Weights []Weight
+
+	// PositionWeights maps a position, as in PlayerWeek.Position ("TE"), to
+	// weights that replace the general weight of the same stat for rows of
+	// that position. A stat without a position weight keeps its general
+	// weight.
+	PositionWeights map[string][]Weight
+
+	// Bonuses are threshold bonuses. Each one whose threshold a row reaches
+	// adds its points, so tiers on the same stat add up.
+	Bonuses []Bonus
+
+	// Kicking scores field goals by distance, misses and extra points. Nil
+	// scores none of them beyond Weights.
+	Kicking *Kicking
+
+	// Defense scores team defense units (DST) in ScoreDefense. Nil means the
+	// rule set has no DST scoring.
+	Defense *Defense
 }
 
 // Names of the preset rule sets.
@@ -126,28 +152,4 @@ func PresetNames() []string {
 		names[i] = ruleSet.Name
 	}
 	return names
-}
-
-// Validate checks that the rule set has a name and that every weight names a
-// stat that no other weight of the set names.
-func (r *RuleSet) Validate() error {
-	if r == nil {
-		return errors.New("rule set is nil")
-	}
-	if r.Name == "" {
-		return errors.New("rule set has no name")
-	}
-
-	seen := make(map[string]bool, len(r.Weights))
-	for i, weight := range r.Weights {
-		if weight.Stat == "" {
-			return fmt.Errorf("rule set %q: weight %d is missing its stat name", r.Name, i)
-		}
-		if seen[weight.Stat] {
-			return fmt.Errorf("rule set %q: stat %q has more than one weight", r.Name, weight.Stat)
-		}
-		seen[weight.Stat] = true
-	}
-
-	return nil
 }

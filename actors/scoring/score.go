@@ -2,7 +2,10 @@ package scoring
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -45,28 +48,34 @@ func findStat(stats []*messages.Stat, name string) (int, bool) {
 	return low, low < len(stats) && stats[low].GetName() == name
 }
 
-// Score returns the exact points of one row under the rule set. A stat that
-// stats does not return counts as 0. A value that is not a decimal number
-// fails the row with an error that names the stat and the value.
+// Score returns the exact points of one row under the rule set, with no
+// position: PositionWeights do not apply. A stat that stats does not return
+// counts as 0. A value that is not a decimal number fails the row with an
+// error that names the stat and the value.
 //
-// Score parses every stat it needs on each call. To score many rows under
-// several rule sets, use a Scorer, which parses each stat once per row.
+// Score compiles the rule set and parses every stat it needs on each call.
+// To score many rows under several rule sets, use a Scorer, which compiles
+// once and parses each stat once per row.
 func (r *RuleSet) Score(stats Lookup) (decimal.Decimal, error) {
-	var total sum
-	for _, weight := range r.Weights {
-		text, ok := stats(weight.Stat)
-		if !ok {
-			continue
-		}
+	return r.ScorePosition("", stats)
+}
 
-		value, err := parseStat(weight.Stat, text)
-		if err != nil {
-			return decimal.Decimal{}, fmt.Errorf("rule set %s: %w", r.Name, err)
-		}
-		total.add(value, fromDecimal(weight.Points))
+// ScorePosition is Score for a row of the given position, such as "TE",
+// which selects PositionWeights.
+func (r *RuleSet) ScorePosition(position string, stats Lookup) (decimal.Decimal, error) {
+	scorer := compileScorer([]*RuleSet{r}, false)
+
+	points, err := scorer.ScorePosition(nil, position, stats)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("rule set %s: %w", r.Name, err)
 	}
+	return points[0], nil
+}
 
-	return total.result(), nil
+// ScoreRow is ScorePosition over a player-week and its position. Its stats
+// must be sorted by name as for RowLookup.
+func (r *RuleSet) ScoreRow(row *messages.PlayerWeek) (decimal.Decimal, error) {
+	return r.ScorePosition(row.GetPosition(), RowLookup(row))
 }
 
 func parseStat(stat, text string) (number, error) {
@@ -78,23 +87,56 @@ func parseStat(stat, text string) (number, error) {
 }
 
 // Scorer scores rows under several rule sets at once. It looks up and parses
-// each stat that any of its rule sets needs once per row. A Scorer is safe
-// for concurrent use.
+// each stat that any of its rule sets needs once per row, and computes rule
+// sets with equal Fingerprint once. A Scorer is safe for concurrent use.
 type Scorer struct {
 	ruleSets []*RuleSet
 
-	// stats is every stat that some rule set weights, sorted by name so that
-	// ScoreRow can search a row's stats in one forward sweep.
+	// stats is every numeric stat that some rule set needs, sorted by name
+	// so that ScoreRow can search a row's stats in one forward sweep.
 	stats []string
 
-	// terms[i] are the weights of ruleSets[i], with each stat as an index
-	// into stats.
-	terms [][]term
+	// lists is every text list stat that some rule set needs, sorted by
+	// name. Only kicking needs one: fg_made_list.
+	lists []string
+
+	// plans are the compiled distinct rule sets, and ruleSets[i] scores as
+	// plans[planOf[i]]. planOf is nil when every rule set is distinct.
+	plans  []*plan
+	planOf []int
 }
 
 type term struct {
 	stat   int
 	points number
+}
+
+// plan is a compiled rule set, with each stat as an index into Scorer.stats
+// or Scorer.lists. The presets use only terms.
+type plan struct {
+	terms []term
+
+	// byPosition maps a position to its complete terms: terms with the
+	// position's weights in place of the general ones.
+	byPosition map[string][]term
+
+	bonuses    []bonusTerm
+	fieldGoals *fieldGoalTerm
+}
+
+type bonusTerm struct {
+	stat    int
+	atLeast number
+	points  number
+}
+
+// fieldGoalTerm scores each distance of fg_made_list by band.
+type fieldGoalTerm struct {
+	list  int // index into Scorer.lists of fg_made_list
+	count int // index into Scorer.stats of fg_made
+	bands []Band
+	// points[i] is bands[i].Points.
+	points []number
 }
 
 // maxStackStats is the number of stats whose parsed values Score and ScoreRow
@@ -105,7 +147,6 @@ const maxStackStats = 48
 // that fails Validate, and two rule sets with the same name.
 func NewScorer(ruleSets ...*RuleSet) (*Scorer, error) {
 	names := make(map[string]bool, len(ruleSets))
-	statSet := make(map[string]bool)
 	for _, ruleSet := range ruleSets {
 		if err := ruleSet.Validate(); err != nil {
 			return nil, err
@@ -114,28 +155,121 @@ func NewScorer(ruleSets ...*RuleSet) (*Scorer, error) {
 			return nil, fmt.Errorf("rule set %q appears more than once", ruleSet.Name)
 		}
 		names[ruleSet.Name] = true
-
-		for _, weight := range ruleSet.Weights {
-			statSet[weight.Stat] = true
-		}
 	}
 
+	return compileScorer(ruleSets, true), nil
+}
+
+// compileScorer builds a Scorer without validating the rule sets. With
+// shareEqual, rule sets with equal Fingerprint share one plan.
+func compileScorer(ruleSets []*RuleSet, shareEqual bool) *Scorer {
 	scorer := &Scorer{ruleSets: slices.Clone(ruleSets)}
-	for stat := range statSet {
-		scorer.stats = append(scorer.stats, stat)
-	}
-	slices.Sort(scorer.stats)
 
-	for _, ruleSet := range ruleSets {
-		terms := make([]term, 0, len(ruleSet.Weights))
-		for _, weight := range ruleSet.Weights {
-			index, _ := slices.BinarySearch(scorer.stats, weight.Stat)
-			terms = append(terms, term{stat: index, points: fromDecimal(weight.Points)})
+	distinct := ruleSets
+	if shareEqual {
+		distinct, scorer.planOf = distinctRuleSets(ruleSets)
+	}
+
+	statSet := make(map[string]bool)
+	listSet := make(map[string]bool)
+	for _, ruleSet := range distinct {
+		ruleSet.neededStats(statSet, listSet)
+	}
+	scorer.stats = slices.Sorted(maps.Keys(statSet))
+	scorer.lists = slices.Sorted(maps.Keys(listSet))
+
+	for _, ruleSet := range distinct {
+		scorer.plans = append(scorer.plans, scorer.compile(ruleSet))
+	}
+	return scorer
+}
+
+// distinctRuleSets returns the rule sets with distinct Fingerprint, and the
+// index into them of each rule set, or nil when all are distinct.
+func distinctRuleSets(ruleSets []*RuleSet) ([]*RuleSet, []int) {
+	var distinct []*RuleSet
+	planOf := make([]int, len(ruleSets))
+	byFingerprint := make(map[string]int, len(ruleSets))
+	for i, ruleSet := range ruleSets {
+		fingerprint := ruleSet.Fingerprint()
+		index, ok := byFingerprint[fingerprint]
+		if !ok {
+			index = len(distinct)
+			byFingerprint[fingerprint] = index
+			distinct = append(distinct, ruleSet)
 		}
-		scorer.terms = append(scorer.terms, terms)
+		planOf[i] = index
 	}
 
-	return scorer, nil
+	if len(distinct) == len(ruleSets) {
+		return ruleSets, nil
+	}
+	return distinct, planOf
+}
+
+// neededStats adds every numeric stat and text list stat that the rule set
+// reads to the sets.
+func (r *RuleSet) neededStats(stats, lists map[string]bool) {
+	for _, weight := range r.generalWeights() {
+		stats[weight.Stat] = true
+	}
+	for _, weights := range r.PositionWeights {
+		for _, weight := range weights {
+			stats[weight.Stat] = true
+		}
+	}
+	for _, bonus := range r.Bonuses {
+		stats[bonus.Stat] = true
+	}
+	if r.Kicking != nil && len(r.Kicking.FieldGoals) > 0 {
+		stats["fg_made"] = true
+		lists[fgMadeList] = true
+	}
+}
+
+func (s *Scorer) compile(r *RuleSet) *plan {
+	p := &plan{terms: s.terms(r.generalWeights())}
+
+	if len(r.PositionWeights) > 0 {
+		p.byPosition = make(map[string][]term, len(r.PositionWeights))
+		for position := range r.PositionWeights {
+			p.byPosition[position] = s.terms(r.positionWeights(position))
+		}
+	}
+
+	for _, bonus := range r.Bonuses {
+		p.bonuses = append(p.bonuses, bonusTerm{
+			stat:    s.statIndex(bonus.Stat),
+			atLeast: fromDecimal(bonus.AtLeast),
+			points:  fromDecimal(bonus.Points),
+		})
+	}
+
+	if r.Kicking != nil && len(r.Kicking.FieldGoals) > 0 {
+		fieldGoals := &fieldGoalTerm{
+			list:  slices.Index(s.lists, fgMadeList),
+			count: s.statIndex("fg_made"),
+			bands: slices.Clone(r.Kicking.FieldGoals),
+		}
+		for _, band := range fieldGoals.bands {
+			fieldGoals.points = append(fieldGoals.points, fromDecimal(band.Points))
+		}
+		p.fieldGoals = fieldGoals
+	}
+	return p
+}
+
+func (s *Scorer) terms(weights []Weight) []term {
+	terms := make([]term, 0, len(weights))
+	for _, weight := range weights {
+		terms = append(terms, term{stat: s.statIndex(weight.Stat), points: fromDecimal(weight.Points)})
+	}
+	return terms
+}
+
+func (s *Scorer) statIndex(stat string) int {
+	index, _ := slices.BinarySearch(s.stats, stat)
+	return index
 }
 
 // RuleSets returns the rule sets of the Scorer, in the order of Score's
@@ -145,9 +279,16 @@ func (s *Scorer) RuleSets() []*RuleSet {
 }
 
 // Score appends the exact points of one row under each rule set, in the order
-// of RuleSets, to dst and returns the extended slice. It fails like
-// RuleSet.Score and then returns dst unchanged.
+// of RuleSets, to dst and returns the extended slice. It scores the row with
+// no position, so PositionWeights do not apply. It fails like RuleSet.Score
+// and then returns dst unchanged.
 func (s *Scorer) Score(dst []decimal.Decimal, stats Lookup) ([]decimal.Decimal, error) {
+	return s.ScorePosition(dst, "", stats)
+}
+
+// ScorePosition is Score for a row of the given position, such as "TE",
+// which selects each rule set's PositionWeights.
+func (s *Scorer) ScorePosition(dst []decimal.Decimal, position string, stats Lookup) ([]decimal.Decimal, error) {
 	var buffer [maxStackStats]number
 	values := buffer[:0]
 	if len(s.stats) > len(buffer) {
@@ -168,12 +309,19 @@ func (s *Scorer) Score(dst []decimal.Decimal, stats Lookup) ([]decimal.Decimal, 
 		values = append(values, value)
 	}
 
-	return s.total(dst, values), nil
+	var listBuffer [1]listValue
+	lists := listBuffer[:0]
+	for _, stat := range s.lists {
+		text, ok := stats(stat)
+		lists = append(lists, listValue{text: text, present: ok})
+	}
+
+	return s.total(dst, position, values, lists)
 }
 
-// ScoreRow is Score over the stats of a player-week, which must be sorted by
-// name as for RowLookup. Its error names the row's player_id, season and
-// week.
+// ScoreRow is ScorePosition over the stats and the position of a
+// player-week, whose stats must be sorted by name as for RowLookup. Its error
+// names the row's player_id, season and week.
 func (s *Scorer) ScoreRow(dst []decimal.Decimal, row *messages.PlayerWeek) ([]decimal.Decimal, error) {
 	var buffer [maxStackStats]number
 	values := buffer[:0]
@@ -194,30 +342,130 @@ func (s *Scorer) ScoreRow(dst []decimal.Decimal, row *messages.PlayerWeek) ([]de
 
 		value, err := parseStat(stat, stats[0].GetValue())
 		if err != nil {
-			return dst, fmt.Errorf("score player_id %s season %d week %d: %w",
-				row.GetPlayerId(), row.GetSeason(), row.GetWeek(), err)
+			return dst, rowError(row, err)
 		}
 		values = append(values, value)
 	}
 
-	return s.total(dst, values), nil
+	var listBuffer [1]listValue
+	lists := listBuffer[:0]
+	for _, stat := range s.lists {
+		i, found := findStat(row.GetStats(), stat)
+		if !found {
+			lists = append(lists, listValue{})
+			continue
+		}
+		lists = append(lists, listValue{text: row.GetStats()[i].GetValue(), present: true})
+	}
+
+	dst, err := s.total(dst, row.GetPosition(), values, lists)
+	if err != nil {
+		return dst, rowError(row, err)
+	}
+	return dst, nil
 }
 
-// total appends the sum of each rule set's terms over values, which holds
-// one parsed value per entry of s.stats. A zero value (present false) is a
-// null stat.
-func (s *Scorer) total(dst []decimal.Decimal, values []number) []decimal.Decimal {
-	for _, terms := range s.terms {
-		var total sum
-		for _, term := range terms {
-			value := values[term.stat]
-			if value.present {
-				total.add(value, term.points)
+func rowError(row *messages.PlayerWeek, err error) error {
+	return fmt.Errorf("score player_id %s season %d week %d: %w",
+		row.GetPlayerId(), row.GetSeason(), row.GetWeek(), err)
+}
+
+// listValue is the text of a list stat such as fg_made_list.
+type listValue struct {
+	text    string
+	present bool
+}
+
+// total appends the points of each rule set over values, which holds one
+// parsed value per entry of s.stats, and lists, one per entry of s.lists. A
+// zero value (present false) is a null stat. On error it returns dst
+// unchanged.
+func (s *Scorer) total(dst []decimal.Decimal, position string, values []number, lists []listValue) ([]decimal.Decimal, error) {
+	start := len(dst)
+	for _, p := range s.plans {
+		points, err := p.total(position, values, lists)
+		if err != nil {
+			return dst[:start], err
+		}
+		dst = append(dst, points)
+	}
+	if s.planOf == nil {
+		return dst, nil
+	}
+
+	// Some rule sets share a plan: spread the plans' points to the rule
+	// sets.
+	byPlan := slices.Clone(dst[start:])
+	dst = dst[:start]
+	for _, index := range s.planOf {
+		dst = append(dst, byPlan[index])
+	}
+	return dst, nil
+}
+
+// one is the value that a bonus or a field goal multiplies its points by.
+var one = number{mantissa: 1, fits: true, present: true}
+
+func (p *plan) total(position string, values []number, lists []listValue) (decimal.Decimal, error) {
+	terms := p.terms
+	if p.byPosition != nil {
+		if positionTerms, ok := p.byPosition[position]; ok {
+			terms = positionTerms
+		}
+	}
+
+	var total sum
+	for _, term := range terms {
+		value := values[term.stat]
+		if value.present {
+			total.add(value, term.points)
+		}
+	}
+
+	for _, bonus := range p.bonuses {
+		value := values[bonus.stat]
+		if value.present && compareNumbers(value, bonus.atLeast) >= 0 {
+			total.add(one, bonus.points)
+		}
+	}
+
+	if p.fieldGoals != nil {
+		if err := p.fieldGoals.add(&total, values, lists); err != nil {
+			return decimal.Decimal{}, err
+		}
+	}
+	return total.result(), nil
+}
+
+// add adds the band points of each distance in fg_made_list. The list must
+// have as many distances as fg_made, when fg_made is present.
+func (f *fieldGoalTerm) add(total *sum, values []number, lists []listValue) error {
+	list := lists[f.list]
+	distances := 0
+	for token := range strings.SplitSeq(list.text, ";") {
+		token = strings.TrimSpace(token)
+		if token == "" || token == "NA" {
+			continue
+		}
+
+		distance, err := strconv.ParseInt(token, 10, 64)
+		if err != nil || distance < 0 {
+			return fmt.Errorf("stat %s: invalid value %q: distance %q is not a whole number of yards", fgMadeList, list.text, token)
+		}
+		for i, band := range f.bands {
+			if band.contains(distance) {
+				total.add(one, f.points[i])
+				break
 			}
 		}
-		dst = append(dst, total.result())
+		distances++
 	}
-	return dst
+
+	made := values[f.count]
+	if made.present && compareNumbers(made, number{mantissa: int64(distances), fits: true, present: true}) != 0 {
+		return fmt.Errorf("stat %s: %q has %d distances but fg_made is %s", fgMadeList, list.text, distances, made.decimal())
+	}
+	return nil
 }
 
 // halfCent is added before rounding down, so that a total exactly halfway
