@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -21,12 +22,29 @@ import (
 // gzipMagic is the first two bytes of every gzip stream (RFC 1952).
 var gzipMagic = []byte{0x1f, 0x8b}
 
-// table is a CSV file opened for reading by column name.
+// table is a CSV or parquet file opened for reading by column name. Both
+// formats yield records of trimmed-on-demand strings, so that every reader
+// parses one representation and the formats produce the same messages.
 type table struct {
 	name    string
-	reader  *csv.Reader
+	reader  recordReader
 	columns map[string]int
 	closer  io.Closer
+
+	// unit is what a record position counts in errors: "line" for CSV,
+	// "row" for parquet.
+	unit string
+}
+
+// recordReader is the part of *csv.Reader that table uses; the parquet
+// reader implements it too.
+type recordReader interface {
+	// Read returns the next record or io.EOF. The slice may be reused.
+	Read() ([]string, error)
+
+	// FieldPos returns the position of field of the last record: the line
+	// for CSV, the 1-based row for parquet.
+	FieldPos(field int) (line, column int)
 }
 
 // openTable opens r as CSV, decompressing it first when it starts with the
@@ -68,7 +86,7 @@ func openTable(r io.Reader, name string) (*table, error) {
 			columns[column] = i
 		}
 	}
-	return &table{name: name, reader: reader, columns: columns, closer: closer}, nil
+	return &table{name: name, reader: reader, columns: columns, closer: closer, unit: "line"}, nil
 }
 
 // gzipErrorReader marks errors of the gzip stream, such as a truncated file,
@@ -96,10 +114,11 @@ func (t *table) next() ([]string, error) {
 	return record, nil
 }
 
-// line returns the line number of field column of the last record.
-func (t *table) line(column int) int {
-	line, _ := t.reader.FieldPos(column)
-	return line
+// position returns where field column of the last record is, such as
+// "line 12" for CSV or "row 11" for parquet.
+func (t *table) position(column int) string {
+	line, _ := t.reader.FieldPos(max(column, 0))
+	return t.unit + " " + strconv.Itoa(line)
 }
 
 // close releases the gzip reader, if any. It does not close the caller's

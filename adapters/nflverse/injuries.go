@@ -26,6 +26,23 @@ func ReadInjuries(r io.Reader, name string) ([]*messages.Injury, error) {
 	}
 	defer t.close()
 
+	return readInjuries(t)
+}
+
+// ReadInjuriesParquet reads the parquet form of the same file. It returns the same
+// messages as ReadInjuries for the same data; see openParquetTable for how
+// parquet values become CSV fields.
+func ReadInjuriesParquet(r io.ReaderAt, size int64, name string) ([]*messages.Injury, error) {
+	t, err := openParquetTable(r, size, name)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+
+	return readInjuries(t)
+}
+
+func readInjuries(t *table) ([]*messages.Injury, error) {
 	if err := t.requireColumns("injuries", requiredInjuryColumns); err != nil {
 		return nil, err
 	}

@@ -453,3 +453,12 @@ func BenchmarkReadPlayerStats2025(b *testing.B) {
 		}
 	}
 }
+
+func readFileBytes(t testing.TB, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

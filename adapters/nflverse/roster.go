@@ -25,6 +25,23 @@ func ReadRoster(r io.Reader, name string) ([]*messages.RosterEntry, error) {
 	}
 	defer t.close()
 
+	return readRoster(t)
+}
+
+// ReadRosterParquet reads the parquet form of the same file. It returns the same
+// messages as ReadRoster for the same data; see openParquetTable for how
+// parquet values become CSV fields.
+func ReadRosterParquet(r io.ReaderAt, size int64, name string) ([]*messages.RosterEntry, error) {
+	t, err := openParquetTable(r, size, name)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+
+	return readRoster(t)
+}
+
+func readRoster(t *table) ([]*messages.RosterEntry, error) {
 	if err := t.requireColumns("roster", requiredRosterColumns); err != nil {
 		return nil, err
 	}
@@ -75,7 +92,7 @@ func ReadRoster(r io.Reader, name string) ([]*messages.RosterEntry, error) {
 	}
 
 	if skipped > 0 {
-		slog.Info("skipped roster rows without gsis_id", "file", name, "rows", skipped)
+		slog.Info("skipped roster rows without gsis_id", "file", t.name, "rows", skipped)
 	}
 	return entries, nil
 }
@@ -86,8 +103,8 @@ func parseColumnNumber(t *table, record []string, column int, header string, min
 	value := field(record, column)
 	n, ok := parseKeyNumber(value, minimum, maximum)
 	if !ok {
-		return 0, fmt.Errorf("%s: line %d, column %s: invalid value %q, expected an integer from %d to %d",
-			t.name, t.line(column), header, value, minimum, maximum)
+		return 0, fmt.Errorf("%s: %s, column %s: invalid value %q, expected an integer from %d to %d",
+			t.name, t.position(column), header, value, minimum, maximum)
 	}
 	return n, nil
 }

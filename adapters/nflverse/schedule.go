@@ -43,6 +43,23 @@ func ReadSchedule(r io.Reader, name string) ([]*messages.Game, error) {
 	}
 	defer t.close()
 
+	return readSchedule(t)
+}
+
+// ReadScheduleParquet reads the parquet form of the same file. It returns the same
+// messages as ReadSchedule for the same data; see openParquetTable for how
+// parquet values become CSV fields.
+func ReadScheduleParquet(r io.ReaderAt, size int64, name string) ([]*messages.Game, error) {
+	t, err := openParquetTable(r, size, name)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+
+	return readSchedule(t)
+}
+
+func readSchedule(t *table) ([]*messages.Game, error) {
 	if err := t.requireColumns("schedule", requiredScheduleColumns); err != nil {
 		return nil, err
 	}
@@ -87,7 +104,7 @@ type scheduleColumns struct {
 
 func (c scheduleColumns) readGame(t *table, record []string) (*messages.Game, error) {
 	invalid := func(column int, header, value string) error {
-		return fmt.Errorf("read schedule %s: line %d, column %s: invalid value %q", t.name, t.line(column), header, value)
+		return fmt.Errorf("read schedule %s: %s, column %s: invalid value %q", t.name, t.position(column), header, value)
 	}
 
 	game := &messages.Game{
@@ -129,8 +146,8 @@ func (c scheduleColumns) readGame(t *table, record []string) (*messages.Game, er
 	switch {
 	case awayScore == "" && homeScore == "":
 	case awayScore == "" || homeScore == "":
-		return nil, fmt.Errorf("read schedule %s: line %d: game %s has away_score %q and home_score %q, expected both or neither",
-			t.name, t.line(c.gameID), game.GameId, awayScore, homeScore)
+		return nil, fmt.Errorf("read schedule %s: %s: game %s has away_score %q and home_score %q, expected both or neither",
+			t.name, t.position(c.gameID), game.GameId, awayScore, homeScore)
 	default:
 		away, err := strconv.ParseInt(awayScore, 10, 32)
 		if err != nil || away < 0 {

@@ -60,6 +60,23 @@ func ReadPlayerStats(r io.Reader, name string) (*StatsFile, error) {
 	}
 	defer t.close()
 
+	return readPlayerStats(t)
+}
+
+// ReadPlayerStatsParquet reads the parquet form of the same file. It returns the same
+// messages as ReadPlayerStats for the same data; see openParquetTable for how
+// parquet values become CSV fields.
+func ReadPlayerStatsParquet(r io.ReaderAt, size int64, name string) (*StatsFile, error) {
+	t, err := openParquetTable(r, size, name)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+
+	return readPlayerStats(t)
+}
+
+func readPlayerStats(t *table) (*StatsFile, error) {
 	if err := t.requireColumns("player stats", requiredStatsColumns); err != nil {
 		return nil, err
 	}
@@ -347,8 +364,8 @@ func (p *statsPlan) readStats(t *table, record []string) ([]*messages.Stat, erro
 		stat, err := column.stat(value)
 		if err != nil {
 			p.slab = p.slab[:start]
-			return nil, fmt.Errorf("read player stats %s: line %d, column %s: %w",
-				t.name, t.line(column.index), column.header, err)
+			return nil, fmt.Errorf("read player stats %s: %s, column %s: %w",
+				t.name, t.position(column.index), column.header, err)
 		}
 		p.slab = append(p.slab, stat)
 	}
