@@ -146,7 +146,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	logger := slog.With(slog.String("remote_addr", r.RemoteAddr))
 	conn := newConnection(ws, h.options, logger)
-	session := h.system.Root.Spawn(actors.NewSessionProps(h.hub, conn))
+	session := h.system.Root.Spawn(actors.NewSessionProps(h.hub, conn, actors.SessionConfig{}))
 	conn.logger = logger.With(slog.String("session", session.GetId()))
 	conn.logger.Debug("WebSocket client connected")
 
