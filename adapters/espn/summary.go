@@ -64,7 +64,10 @@ type SkippedPlayer struct {
 // Keys, not labels, are matched, because labels such as YDS and TD repeat
 // across groups. Keys that have no nflverse column of the same meaning are
 // ignored: averages, longs other than fg_long, QBR and passer rating,
-// totalTackles (nflverse splits assists two ways), fumblesRecovered
+// totalTackles and soloTackles (nflverse splits tackles into solo, with
+// assist and assists, and ESPN's solo count is larger than nflverse's
+// def_tackles_solo), tacklesForLoss (counted differently from
+// def_tackles_for_loss in the 2023 week 2 GB @ ATL boxscore), fumblesRecovered
 // (nflverse splits own and opponent recoveries), interceptionTouchdowns
 // (already in defensiveTouchdowns) and the punting group.
 var statColumns = map[string]map[string][]string{
@@ -95,9 +98,7 @@ var statColumns = map[string]map[string][]string{
 		"fumblesLost": {"fumbles_lost_total"},
 	},
 	"defensive": {
-		"soloTackles":         {"def_tackles_solo"},
 		"sacks":               {"def_sacks"},
-		"tacklesForLoss":      {"def_tackles_for_loss"},
 		"passesDefended":      {"def_pass_defended"},
 		"QBHits":              {"def_qb_hits"},
 		"defensiveTouchdowns": {"def_tds"},
