@@ -109,7 +109,7 @@ var SubscriptionKinds = []string{SubscriptionPlayer, SubscriptionGame, Subscript
 
 // MessageTypes lists the server message types that New pre-initializes in
 // MessagesSent and MessagesDropped. They are the "type" values of
-// messages/wire.go.
+// messages/wire.go, and a new server message type belongs here too.
 var MessageTypes = []string{messages.TypePlayerUpdate, messages.TypeGameScores, messages.TypeAck, messages.TypeError}
 
 // Operation values of Metrics.MirrorErrors, one per method of
