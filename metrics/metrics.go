@@ -9,7 +9,7 @@
 //
 // New pre-initializes every label combination that the dashboard and the
 // alert rules in deploy/ query, so that those series exist with value 0
-// before the first event and rate() sees the first increment.
+// before the first event and rate() counts the first increment.
 package metrics
 
 import (
@@ -28,19 +28,20 @@ const Path = "/metrics"
 const namespace = "nflsync"
 
 // Histogram buckets, in seconds. Each set spans the range where its
-// measurement is expected, with roughly 2.5x steps so that
-// histogram_quantile interpolates within a factor of about 2.5.
+// measurement is expected, mostly in 2x to 2.5x steps, so that
+// histogram_quantile interpolates within a narrow bucket where it matters.
 var (
 	// syncDurationBuckets span one sync cycle: a poll that finds nothing
-	// new takes well under a second, and a full download and diff of a
-	// season's stats file takes seconds. The last bucket is the fetcher's
-	// load timeout of 2 minutes, so a cycle that timed out lands in +Inf.
+	// new is expected to take under a second, and a full download and
+	// diff of a season's stats file several seconds. The last bound is the
+	// fetcher's load timeout of 2 minutes, so a cycle whose load timed out
+	// lands at or above it.
 	syncDurationBuckets = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120}
 
 	// scoringDurationBuckets span the scoring of one player-week under
-	// every rule set, which is decimal arithmetic on a few dozen stats: a
-	// few microseconds to tens of microseconds, with the upper buckets
-	// there to catch a scorer that is starved of CPU.
+	// every rule set, which is decimal arithmetic on a few dozen stats. We
+	// expect microseconds to tens of microseconds, and the coarse upper
+	// buckets catch a scorer that is starved of CPU.
 	scoringDurationBuckets = []float64{1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 1e-2, 0.1}
 
 	// deliveryLatencyBuckets span the time from change detected to the
@@ -51,9 +52,10 @@ var (
 	deliveryLatencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
 	// writeDurationBuckets span one batched write to Hazelcast or MongoDB:
-	// a millisecond on a local network, up to the 10 s that a write waits
-	// for a reconnect or retries before it fails.
-	writeDurationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+	// a millisecond on a local network, up to the Hazelcast adapter's
+	// default operation timeout of 10 s and the MongoDB adapter's 5
+	// attempts with backoff, which can add up to about 30 s.
+	writeDurationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
 )
 
 // Metrics holds every collector that nflsync exports. Create it with New;
@@ -77,8 +79,8 @@ type Metrics struct {
 	LastSuccessfulSync prometheus.Gauge
 
 	// GamesLive is the number of games of the current week that are in
-	// their live window (from 15 minutes before kickoff until final), as
-	// the scheduler sees them. The stale-sync alert fires only while it
+	// their live window (from 15 minutes before kickoff until final), by
+	// the scheduler's count. The stale-sync alert fires only while it
 	// is above 0. Name: nflsync_games_live.
 	GamesLive prometheus.Gauge
 
@@ -92,8 +94,8 @@ type Metrics struct {
 	// nflsync_source_downloaded_bytes_total{source}.
 	SourceBytes *prometheus.CounterVec
 
-	// SourceNotModified counts requests answered with 304 Not Modified,
-	// which saved a download. Name: nflsync_source_not_modified_total{source}.
+	// SourceNotModified counts requests that got 304 Not Modified, each a
+	// download saved. Name: nflsync_source_not_modified_total{source}.
 	SourceNotModified *prometheus.CounterVec
 
 	// Deltas counts changes found, by kind (the Delta* constants). One
@@ -170,7 +172,7 @@ type Metrics struct {
 	// Name: nflsync_actor_restarts_total{actor}.
 	ActorRestarts *prometheus.CounterVec
 
-	// ClusterMembers is the number of cluster members this node sees,
+	// ClusterMembers is the number of cluster members known to this node,
 	// itself included. The cluster code sets it, and a single node sets it
 	// to 1. Name: nflsync_cluster_members.
 	ClusterMembers prometheus.Gauge
@@ -353,7 +355,7 @@ func (m *Metrics) Registry() *prometheus.Registry {
 }
 
 // Handler returns the HTTP handler that serves the registry in the
-// Prometheus text format (or OpenMetrics, when the scraper asks for it). A
+// Prometheus text format (or OpenMetrics, when the scraper requests it). A
 // collector that fails is logged and left out of the response, and the
 // other metrics are still served.
 func (m *Metrics) Handler() http.Handler {
