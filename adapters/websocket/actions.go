@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nflsync/nflsync/actors"
 	"github.com/nflsync/nflsync/messages"
 )
 
@@ -15,7 +16,21 @@ type clientAction struct {
 	PlayerID string `json:"player_id"`
 	GameID   string `json:"game_id"`
 	LeagueID string `json:"league_id"`
+
+	// Streams are the positions of a resume action.
+	Streams []resumePosition `json:"streams"`
 }
+
+// resumePosition is the last message a client has on one stream, as it
+// read "stream", "epoch" and "seq" from that message.
+type resumePosition struct {
+	Stream string `json:"stream"`
+	Epoch  string `json:"epoch"`
+	Seq    uint64 `json:"seq"`
+}
+
+// resumeAction is the action that resumes streams after a reconnect.
+const resumeAction = "resume"
 
 // actionSpec is the effect of one client action: the stream kind and
 // whether the action subscribes or unsubscribes.
@@ -24,24 +39,29 @@ type actionSpec struct {
 	subscribe bool
 
 	// idField is the JSON field that names the stream, such as player_id.
+	// It is empty for the scoreboard, which has one stream.
 	idField string
 }
 
 var clientActions = map[string]actionSpec{
-	"subscribe_player":   {kind: messages.StreamKind_STREAM_KIND_PLAYER, subscribe: true, idField: "player_id"},
-	"unsubscribe_player": {kind: messages.StreamKind_STREAM_KIND_PLAYER, subscribe: false, idField: "player_id"},
-	"subscribe_game":     {kind: messages.StreamKind_STREAM_KIND_GAME, subscribe: true, idField: "game_id"},
-	"unsubscribe_game":   {kind: messages.StreamKind_STREAM_KIND_GAME, subscribe: false, idField: "game_id"},
-	"subscribe_league":   {kind: messages.StreamKind_STREAM_KIND_LEAGUE, subscribe: true, idField: "league_id"},
-	"unsubscribe_league": {kind: messages.StreamKind_STREAM_KIND_LEAGUE, subscribe: false, idField: "league_id"},
+	"subscribe_player":       {kind: messages.StreamKind_STREAM_KIND_PLAYER, subscribe: true, idField: "player_id"},
+	"unsubscribe_player":     {kind: messages.StreamKind_STREAM_KIND_PLAYER, subscribe: false, idField: "player_id"},
+	"subscribe_game":         {kind: messages.StreamKind_STREAM_KIND_GAME, subscribe: true, idField: "game_id"},
+	"unsubscribe_game":       {kind: messages.StreamKind_STREAM_KIND_GAME, subscribe: false, idField: "game_id"},
+	"subscribe_league":       {kind: messages.StreamKind_STREAM_KIND_LEAGUE, subscribe: true, idField: "league_id"},
+	"unsubscribe_league":     {kind: messages.StreamKind_STREAM_KIND_LEAGUE, subscribe: false, idField: "league_id"},
+	"subscribe_scoreboard":   {kind: messages.StreamKind_STREAM_KIND_SCOREBOARD, subscribe: true},
+	"unsubscribe_scoreboard": {kind: messages.StreamKind_STREAM_KIND_SCOREBOARD, subscribe: false},
 }
 
 // knownActions lists the action names for error messages.
-const knownActions = "subscribe_player, unsubscribe_player, subscribe_game, unsubscribe_game, subscribe_league, unsubscribe_league"
+const knownActions = "subscribe_player, unsubscribe_player, subscribe_game, unsubscribe_game, " +
+	"subscribe_league, unsubscribe_league, subscribe_scoreboard, unsubscribe_scoreboard, resume"
 
-// decodeClientAction decodes one client message into a *messages.Subscribe
-// or *messages.Unsubscribe for the session actor. When the message is not a
-// valid action it returns instead the encoded ERROR message for the client.
+// decodeClientAction decodes one client message into a *messages.Subscribe,
+// *messages.Unsubscribe or *actors.Resume for the session actor. When the
+// message is not a valid action it returns instead the encoded ERROR message
+// for the client.
 func decodeClientAction(data []byte) (request any, errorPayload []byte) {
 	var action clientAction
 	if err := json.Unmarshal(data, &action); err != nil {
@@ -52,6 +72,9 @@ func decodeClientAction(data []byte) (request any, errorPayload []byte) {
 		return nil, messages.EncodeError(messages.ErrorCodeInvalidField,
 			"action is missing or empty. Expected one of "+knownActions)
 	}
+	if action.Action == resumeAction {
+		return decodeResume(action.Streams)
+	}
 	spec, known := clientActions[action.Action]
 	if !known {
 		return nil, messages.EncodeError(messages.ErrorCodeUnknownAction,
@@ -59,7 +82,7 @@ func decodeClientAction(data []byte) (request any, errorPayload []byte) {
 	}
 
 	id := action.id(spec.kind)
-	if strings.TrimSpace(id) == "" {
+	if spec.idField != "" && strings.TrimSpace(id) == "" {
 		return nil, messages.EncodeError(messages.ErrorCodeInvalidField,
 			fmt.Sprintf("%s is missing or empty, and %s needs it", spec.idField, action.Action))
 	}
@@ -78,9 +101,27 @@ func (a clientAction) id(kind messages.StreamKind) string {
 		return a.GameID
 	case messages.StreamKind_STREAM_KIND_LEAGUE:
 		return a.LeagueID
+	case messages.StreamKind_STREAM_KIND_SCOREBOARD:
+		return actors.ScoreboardID
 	default:
 		return ""
 	}
+}
+
+// decodeResume checks the positions of a resume action. The session checks
+// each stream key, so that one bad entry does not cost the client the
+// others.
+func decodeResume(streams []resumePosition) (request any, errorPayload []byte) {
+	if len(streams) == 0 {
+		return nil, messages.EncodeError(messages.ErrorCodeInvalidField,
+			`streams is missing or empty, and resume needs it, such as [{"stream":"player:00-0033873","epoch":"…","seq":41}]`)
+	}
+
+	resume := &actors.Resume{Positions: make([]actors.StreamPosition, 0, len(streams))}
+	for _, stream := range streams {
+		resume.Positions = append(resume.Positions, actors.StreamPosition{Stream: stream.Stream, Epoch: stream.Epoch, Seq: stream.Seq})
+	}
+	return resume, nil
 }
 
 // encodeDecodeError returns the ERROR for a message that json.Unmarshal
@@ -90,8 +131,14 @@ func (a clientAction) id(kind messages.StreamKind) string {
 func encodeDecodeError(err error) []byte {
 	var typeError *json.UnmarshalTypeError
 	if errors.As(err, &typeError) && typeError.Field != "" {
+		expected := "a JSON string"
+		if typeError.Field == "streams" {
+			expected = "an array of stream positions"
+		} else if strings.HasSuffix(typeError.Field, ".seq") {
+			expected = "a whole number of at least 0"
+		}
 		return messages.EncodeError(messages.ErrorCodeInvalidField,
-			fmt.Sprintf("%s must be a JSON string, not %s", typeError.Field, typeError.Value))
+			fmt.Sprintf("%s must be %s, not %s", typeError.Field, expected, typeError.Value))
 	}
 
 	return messages.EncodeError(messages.ErrorCodeInvalidJSON,

@@ -40,8 +40,10 @@ type connection struct {
 	// does only when it stops.
 	closedBySession atomic.Bool
 
-	// readerDone is closed when the read loop has ended.
+	// readerDone is closed when the read loop has ended, and writerDone
+	// when the write loop has.
 	readerDone chan struct{}
+	writerDone chan struct{}
 }
 
 func newConnection(ws *gorilla.Conn, options Options, logger *slog.Logger) *connection {
@@ -52,6 +54,7 @@ func newConnection(ws *gorilla.Conn, options Options, logger *slog.Logger) *conn
 		queue:      make(chan []byte, options.SendQueueSize),
 		done:       make(chan struct{}),
 		readerDone: make(chan struct{}),
+		writerDone: make(chan struct{}),
 	}
 }
 
@@ -82,6 +85,16 @@ func (c *connection) Close(code int, reason string) {
 	c.closeWith(code, reason)
 }
 
+// closing reports whether the connection has started to close.
+func (c *connection) closing() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // abort makes the writer close the connection without a close frame. The
 // read and write loops call it when the connection has already ended or
 // failed.
@@ -101,6 +114,7 @@ func (c *connection) closeWith(code int, reason string) {
 // It is the only goroutine that calls gorilla's write methods other than
 // WriteControl, which gorilla allows to run concurrently.
 func (c *connection) writeLoop() {
+	defer close(c.writerDone)
 	pings := time.NewTicker(c.options.PingPeriod)
 	defer pings.Stop()
 	defer c.ws.Close()

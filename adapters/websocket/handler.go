@@ -1,24 +1,34 @@
 // Package websocket serves nflsync's WebSocket endpoint with
 // gorilla/websocket. Each client connection gets a session actor
 // (actors.NewSessionProps) that owns its subscriptions, and this package
-// moves bytes between the socket and that actor.
+// moves bytes between the socket and that actor, and decides who may
+// connect: origin allowlist, JWT auth, connections per IP, connection and
+// message rate limits. docs/PROTOCOL.md describes the protocol.
 //
 // Client messages are JSON objects with an "action" field:
 //
 //	{"action":"subscribe_player","player_id":"00-0033873"}
 //	{"action":"subscribe_game","game_id":"2025_01_DAL_PHI"}
 //	{"action":"subscribe_league","league_id":"x"}
+//	{"action":"subscribe_scoreboard"}
+//	{"action":"resume","streams":[{"stream":"player:00-0033873","epoch":"…","seq":41}]}
 //
-// and the matching unsubscribe_player, unsubscribe_game and
-// unsubscribe_league. The server replies with an ACK, or with an ERROR whose
-// code is invalid_json, unknown_action or invalid_field, and the connection
-// stays open after an ERROR.
+// and the matching unsubscribe_player, unsubscribe_game,
+// unsubscribe_league and unsubscribe_scoreboard. The server replies with an
+// ACK, or with an ERROR, and the connection stays open after an ERROR.
 package websocket
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
+	"math/rand/v2"
 	"net/http"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -31,13 +41,34 @@ import (
 // Path is the URL path the handler is meant to be mounted on.
 const Path = "/ws"
 
-// Defaults for the zero fields of Options.
+// WebSocket close codes sent by the handler (RFC 6455, section 7.4, and the
+// IANA WebSocket Close Code Number Registry). A client that sends a frame
+// larger than Options.MaxMessageBytes is closed with 1009 (message too big)
+// by gorilla/websocket. A slow client is closed with
+// actors.SlowConsumerCloseCode.
+const (
+	// RateLimitCloseCode (1008, policy violation) closes a client that kept
+	// sending after Options.RateLimitCloseAfter rate_limited ERRORs in a
+	// row. The reason is RateLimitCloseReason.
+	RateLimitCloseCode   = 1008
+	RateLimitCloseReason = "rate limit exceeded"
+
+	// ServiceRestartCloseCode (1012, service restart) closes every client
+	// on Shutdown. The reason is a JSON object such as
+	// {"reconnect_after_ms":8312}: the client should wait that long before
+	// it reconnects, so that clients do not all return at once.
+	ServiceRestartCloseCode = 1012
+)
+
+// Defaults for the zero fields of Options. The limits are estimates for one
+// nflsync process serving a fantasy app's users, not measurements: set them
+// from the load you see.
 const (
 	// DefaultSendQueueSize is the number of server messages that may wait
 	// for one client before it counts as a slow consumer and is
-	// disconnected. 256 is an estimate, not a measurement: it leaves room
-	// for the updates of several polls to a client that follows a few
-	// dozen players and games.
+	// disconnected. It leaves room for the updates of several polls to a
+	// client that follows a few dozen players and games, and for the
+	// SNAPSHOT pages of a reconnect.
 	DefaultSendQueueSize = 256
 
 	// DefaultWriteTimeout bounds one write to a client.
@@ -47,14 +78,43 @@ const (
 	// included, before it drops a client.
 	DefaultPongWait = 60 * time.Second
 
-	// DefaultPingPeriod is 9/10 of DefaultPongWait, so that a ping goes out
-	// before the read deadline passes.
-	DefaultPingPeriod = DefaultPongWait * 9 / 10
+	// DefaultPingPeriod is 30 seconds, half of the 60-second idle timeout
+	// that common proxies and load balancers apply (nginx
+	// proxy_read_timeout, AWS ALB idle timeout), so that an idle client
+	// behind them is not cut off, and shorter than DefaultPongWait.
+	DefaultPingPeriod = 30 * time.Second
 
-	// DefaultMaxMessageBytes is the largest client message accepted. Client
-	// actions are small JSON objects, so 4 KiB is ample. A larger message
-	// closes the connection with code 1009 (message too big).
-	DefaultMaxMessageBytes = 4096
+	// DefaultMaxMessageBytes is the largest client message accepted. A
+	// resume of 200 streams is about 14 KiB, so 32 KiB leaves room. A larger
+	// message closes the connection with code 1009 (message too big).
+	DefaultMaxMessageBytes = 32 * 1024
+
+	// DefaultMaxConnectionsPerIP is the number of connections one IP
+	// address may hold. An excess upgrade gets 429 Too Many Requests.
+	DefaultMaxConnectionsPerIP = 64
+
+	// DefaultConnectionRate and DefaultConnectionBurst limit new
+	// connections per second for the whole handler. An excess upgrade gets
+	// 503 Service Unavailable with a Retry-After header.
+	DefaultConnectionRate  = 200
+	DefaultConnectionBurst = 400
+
+	// DefaultMessageRate and DefaultMessageBurst limit the messages per
+	// second of one client. The burst lets a client subscribe to its 200
+	// streams at once after it connects.
+	DefaultMessageRate  = 20
+	DefaultMessageBurst = actors.DefaultMaxSubscriptions + 50
+
+	// DefaultRateLimitCloseAfter is the number of rate_limited ERRORs in a
+	// row after which the client is closed with RateLimitCloseCode.
+	DefaultRateLimitCloseAfter = 50
+
+	// DefaultReconnectMinDelay and DefaultReconnectMaxDelay are the window
+	// of the reconnect_after_ms hint sent on Shutdown: each client gets a
+	// uniformly random delay in it, so the reconnects of N clients spread
+	// over 29 seconds.
+	DefaultReconnectMinDelay = time.Second
+	DefaultReconnectMaxDelay = 30 * time.Second
 )
 
 // Options configures the WebSocket handler. Zero fields take the Default
@@ -79,11 +139,50 @@ type Options struct {
 	// MaxMessageBytes is the size limit of one client message in bytes.
 	MaxMessageBytes int64
 
-	// CheckOrigin reports whether the Origin header of an upgrade request
-	// is acceptable. Nil uses gorilla's default, which accepts requests
-	// without an Origin header and requests whose Origin host equals the
-	// Host header.
-	CheckOrigin func(r *http.Request) bool
+	// AllowedOrigins are the browser origins, such as
+	// "https://app.example.com", that may connect besides the server's own
+	// origin. "*" allows every origin. Requests without an Origin header
+	// (non-browser clients) are always allowed. NFL_SYNC_ALLOWED_ORIGINS
+	// sets it through ParseAllowedOrigins.
+	AllowedOrigins []string
+
+	// AuthSecret is the HS256 key of client tokens. Empty accepts clients
+	// without a token and lets them follow every league.
+	AuthSecret []byte
+
+	// MaxConnectionsPerIP is the number of connections one IP address may
+	// hold.
+	MaxConnectionsPerIP int
+
+	// ConnectionRate (per second) and ConnectionBurst limit new connections.
+	ConnectionRate  float64
+	ConnectionBurst int
+
+	// MessageRate (per second) and MessageBurst limit one client's messages.
+	MessageRate  float64
+	MessageBurst int
+
+	// RateLimitCloseAfter is the number of rate_limited ERRORs in a row
+	// that closes the client.
+	RateLimitCloseAfter int
+
+	// ReconnectMinDelay and ReconnectMaxDelay are the window of the
+	// reconnect hint sent on Shutdown.
+	ReconnectMinDelay time.Duration
+	ReconnectMaxDelay time.Duration
+
+	// Snapshotter loads the SNAPSHOT sent after a subscribe. Nil sends
+	// none.
+	Snapshotter messages.Snapshotter
+
+	// MaxSubscriptions is the number of streams one client may follow, and
+	// MaxSnapshotMessageBytes the size limit of one SNAPSHOT message. Zero
+	// takes the actors package defaults.
+	MaxSubscriptions        int
+	MaxSnapshotMessageBytes int
+
+	// Metrics receives session counts. Nil counts nothing.
+	Metrics actors.SessionMetrics
 }
 
 func (o Options) withDefaults() Options {
@@ -97,7 +196,7 @@ func (o Options) withDefaults() Options {
 		o.PongWait = DefaultPongWait
 	}
 	if o.PingPeriod <= 0 {
-		o.PingPeriod = o.PongWait * 9 / 10
+		o.PingPeriod = min(DefaultPingPeriod, o.PongWait*9/10)
 	}
 	if o.PingPeriod >= o.PongWait {
 		slog.Warn("WebSocket ping period is not shorter than the pong wait, so 9/10 of the pong wait is used",
@@ -107,36 +206,87 @@ func (o Options) withDefaults() Options {
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = DefaultMaxMessageBytes
 	}
+	if o.MaxConnectionsPerIP <= 0 {
+		o.MaxConnectionsPerIP = DefaultMaxConnectionsPerIP
+	}
+	if o.ConnectionRate <= 0 {
+		o.ConnectionRate = DefaultConnectionRate
+	}
+	if o.ConnectionBurst <= 0 {
+		o.ConnectionBurst = DefaultConnectionBurst
+	}
+	if o.MessageRate <= 0 {
+		o.MessageRate = DefaultMessageRate
+	}
+	if o.MessageBurst <= 0 {
+		o.MessageBurst = DefaultMessageBurst
+	}
+	if o.RateLimitCloseAfter <= 0 {
+		o.RateLimitCloseAfter = DefaultRateLimitCloseAfter
+	}
+	if o.ReconnectMinDelay <= 0 {
+		o.ReconnectMinDelay = DefaultReconnectMinDelay
+	}
+	if o.ReconnectMaxDelay < o.ReconnectMinDelay {
+		o.ReconnectMaxDelay = max(DefaultReconnectMaxDelay, o.ReconnectMinDelay)
+	}
 	return o
 }
 
-type handler struct {
-	system   *actor.ActorSystem
-	hub      *actors.Hub
-	options  Options
-	upgrader gorilla.Upgrader
+// Handler is the HTTP handler of the WebSocket endpoint. It upgrades each
+// admitted request, spawns a session actor for it and moves messages
+// between the socket and the actor until either ends.
+type Handler struct {
+	system         *actor.ActorSystem
+	hub            *actors.Hub
+	options        Options
+	upgrader       gorilla.Upgrader
+	connectionRate *tokenBucket
+	now            func() time.Time
+
+	mu           sync.Mutex
+	perIP        map[string]int
+	connections  map[*connection]struct{}
+	shuttingDown bool
+
+	// active counts admitted requests until their connection has ended.
+	active sync.WaitGroup
 }
 
-// NewHandler returns the HTTP handler of the WebSocket endpoint. It upgrades
-// each request, spawns a session actor in system for it and subscribes that
-// actor to streams of hub as the client requests.
-//
-// TODO: http.Server.Shutdown does not close hijacked connections, and
-// nothing here closes them either, so clients stay connected until the
-// process exits or their session actor stops.
-func NewHandler(system *actor.ActorSystem, hub *actors.Hub, options Options) http.Handler {
+// NewHandler returns the handler of the WebSocket endpoint. It spawns session
+// actors in system and subscribes them to streams of hub as clients
+// request. Call Shutdown to close every connection: http.Server.Shutdown
+// does not close hijacked connections such as WebSockets.
+func NewHandler(system *actor.ActorSystem, hub *actors.Hub, options Options) *Handler {
 	options = options.withDefaults()
-	return &handler{
-		system:   system,
-		hub:      hub,
-		options:  options,
-		upgrader: gorilla.Upgrader{CheckOrigin: options.CheckOrigin},
+	return &Handler{
+		system:  system,
+		hub:     hub,
+		options: options,
+		// admit checks the origin before the upgrade, with a clearer
+		// error than gorilla's.
+		upgrader:       gorilla.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+		connectionRate: newTokenBucket(options.ConnectionRate, options.ConnectionBurst),
+		now:            time.Now,
+		perIP:          make(map[string]int),
+		connections:    make(map[*connection]struct{}),
 	}
 }
 
-// ServeHTTP upgrades the request and then serves the connection until it
-// closes. The request goroutine is the connection's reader.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP admits and upgrades the request and then serves the connection
+// until it closes. The request goroutine is the connection's reader.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	claims, rejection := h.admit(r)
+	if rejection != nil {
+		// Debug, because a connection storm would log one line per
+		// rejected request.
+		slog.Debug("WebSocket upgrade rejected", slog.String("remote_addr", r.RemoteAddr),
+			slog.Int("status", rejection.status), slog.String("reason", rejection.message))
+		rejection.write(w)
+		return
+	}
+	defer h.release(r)
+
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		// Upgrade has already replied with an HTTP error status.
@@ -146,17 +296,93 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	logger := slog.With(slog.String("remote_addr", r.RemoteAddr))
 	conn := newConnection(ws, h.options, logger)
-	session := h.system.Root.Spawn(actors.NewSessionProps(h.hub, conn, actors.SessionConfig{}))
+	h.track(conn)
+	defer h.untrack(conn)
+
+	session := h.system.Root.Spawn(actors.NewSessionProps(h.hub, conn, actors.SessionConfig{
+		Snapshotter:             h.options.Snapshotter,
+		MaxSubscriptions:        h.options.MaxSubscriptions,
+		MaxSnapshotMessageBytes: h.options.MaxSnapshotMessageBytes,
+		AllowLeague:             allowLeague(claims),
+		Metrics:                 h.options.Metrics,
+		Logger:                  logger,
+	}))
 	conn.logger = logger.With(slog.String("session", session.GetId()))
 	conn.logger.Debug("WebSocket client connected")
 
 	go conn.writeLoop()
 	h.readLoop(conn, session)
+	<-conn.writerDone
+}
+
+// track registers a connection for Shutdown. A connection that was admitted
+// just before Shutdown started is closed at once.
+func (h *Handler) track(conn *connection) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+
+	h.connections[conn] = struct{}{}
+	if h.shuttingDown {
+		conn.closeWith(ServiceRestartCloseCode, h.reconnectHint())
+	}
+}
+
+func (h *Handler) untrack(conn *connection) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+
+	delete(h.connections, conn)
+}
+
+// Shutdown rejects new connections with 503, closes every connection with
+// ServiceRestartCloseCode and a jittered reconnect hint, and waits until
+// they have ended or ctx is done. Call it before http.Server.Shutdown.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.shuttingDown = true
+	connections := slices.Collect(maps.Keys(h.connections))
+	h.mu.Unlock()
+
+	for _, conn := range connections {
+		conn.closeWith(ServiceRestartCloseCode, h.reconnectHint())
+	}
+	slog.Info("closing WebSocket connections for shutdown", slog.Int("connections", len(connections)))
+
+	ended := make(chan struct{})
+	go func() {
+		h.active.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("close WebSocket connections: %w", ctx.Err())
+	}
+}
+
+// reconnectHint returns the close reason of ServiceRestartCloseCode: a
+// random delay between ReconnectMinDelay and ReconnectMaxDelay.
+func (h *Handler) reconnectHint() string {
+	window := h.options.ReconnectMaxDelay - h.options.ReconnectMinDelay
+	delay := h.options.ReconnectMinDelay
+	if window > 0 {
+		delay += time.Duration(rand.Int64N(int64(window) + 1))
+	}
+
+	hint, err := json.Marshal(struct {
+		ReconnectAfterMS int64 `json:"reconnect_after_ms"`
+	}{delay.Milliseconds()})
+	if err != nil {
+		// Marshaling one integer cannot fail.
+		panic(err)
+	}
+	return string(hint)
 }
 
 // readLoop reads client messages until the connection fails or closes, then
 // stops the session actor, which removes its subscriptions.
-func (h *handler) readLoop(conn *connection, session *actor.PID) {
+func (h *Handler) readLoop(conn *connection, session *actor.PID) {
 	defer close(conn.readerDone)
 
 	ws := conn.ws
@@ -173,6 +399,8 @@ func (h *handler) readLoop(conn *connection, session *actor.PID) {
 		return replyToPing(appData)
 	})
 
+	limiter := newTokenBucket(h.options.MessageRate, h.options.MessageBurst)
+	rejectedInRow := 0
 	var err error
 	for {
 		if err = extendReadDeadline(); err != nil {
@@ -183,6 +411,18 @@ func (h *handler) readLoop(conn *connection, session *actor.PID) {
 		if _, data, err = ws.ReadMessage(); err != nil {
 			break
 		}
+		if conn.closing() {
+			// The close frame is on its way, so later messages are
+			// not acted on.
+			continue
+		}
+
+		if allowed, _ := limiter.allow(time.Now()); !allowed {
+			rejectedInRow++
+			h.rejectRateLimited(conn, session, rejectedInRow)
+			continue
+		}
+		rejectedInRow = 0
 		h.handleClientMessage(session, data)
 	}
 	logReadEnd(conn.logger, err)
@@ -198,13 +438,30 @@ func (h *handler) readLoop(conn *connection, session *actor.PID) {
 // handleClientMessage decodes one client action and sends it to the session
 // actor. For an invalid action it sends an ERROR instead, through the
 // session too, so that ERRORs and ACKs reach the client in request order.
-func (h *handler) handleClientMessage(session *actor.PID, data []byte) {
+func (h *Handler) handleClientMessage(session *actor.PID, data []byte) {
 	request, errorPayload := decodeClientAction(data)
 	if errorPayload != nil {
 		h.system.Root.Send(session, &messages.Outbound{Payload: errorPayload})
 		return
 	}
 	h.system.Root.Send(session, request)
+}
+
+// rejectRateLimited answers a message over the rate limit with a
+// rate_limited ERROR, or closes the connection when it is the
+// RateLimitCloseAfter-th in a row.
+func (h *Handler) rejectRateLimited(conn *connection, session *actor.PID, rejectedInRow int) {
+	if rejectedInRow >= h.options.RateLimitCloseAfter {
+		conn.logger.Info("closing WebSocket client that kept exceeding the message rate limit",
+			slog.Int("rejected_in_row", rejectedInRow))
+		conn.closeWith(RateLimitCloseCode, RateLimitCloseReason)
+		return
+	}
+
+	text := fmt.Sprintf("too many messages: at most %g per second with bursts of %d. This message was ignored; "+
+		"%d more in a row close the connection", h.options.MessageRate, h.options.MessageBurst,
+		h.options.RateLimitCloseAfter-rejectedInRow)
+	h.system.Root.Send(session, &messages.Outbound{Payload: messages.EncodeError(actors.ErrorCodeRateLimited, text)})
 }
 
 func logReadEnd(logger *slog.Logger, err error) {

@@ -1,13 +1,16 @@
 package websocket
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,9 +26,11 @@ import (
 const testTimeout = 10 * time.Second
 
 type testServer struct {
-	system *actor.ActorSystem
-	hub    *actors.Hub
-	url    string
+	system  *actor.ActorSystem
+	hub     *actors.Hub
+	handler *Handler
+	url     string
+	address string
 }
 
 func startTestServer(t *testing.T, options Options) *testServer {
@@ -34,25 +39,62 @@ func startTestServer(t *testing.T, options Options) *testServer {
 	system := actor.NewActorSystem()
 	t.Cleanup(system.Shutdown)
 	hub := actors.NewHub()
+	handler := NewHandler(system, hub, options)
 
 	mux := http.NewServeMux()
-	mux.Handle(Path, NewHandler(system, hub, options))
+	mux.Handle(Path, handler)
 	server := httptest.NewServer(mux)
 	t.Cleanup(server.Close)
+	t.Cleanup(func() {
+		// httptest.Server.Close does not close hijacked connections.
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		_ = handler.Shutdown(ctx)
+	})
 
-	return &testServer{system: system, hub: hub, url: "ws" + strings.TrimPrefix(server.URL, "http") + Path}
+	address := strings.TrimPrefix(server.URL, "http://")
+	return &testServer{system: system, hub: hub, handler: handler, url: "ws://" + address + Path, address: address}
 }
 
 func (s *testServer) dial(t *testing.T) *gorilla.Conn {
 	t.Helper()
 
-	ws, response, err := gorilla.DefaultDialer.Dial(s.url, nil)
+	return s.dialWith(t, s.url, nil)
+}
+
+// dialWith dials url, which may carry a query, with extra request headers.
+func (s *testServer) dialWith(t *testing.T, url string, header http.Header) *gorilla.Conn {
+	t.Helper()
+
+	ws, response, err := gorilla.DefaultDialer.Dial(url, header)
 	if err != nil {
-		t.Fatalf("dial %s: %v", s.url, err)
+		status := 0
+		if response != nil {
+			status = response.StatusCode
+		}
+		t.Fatalf("dial %s: %v (HTTP status %d)", url, err, status)
 	}
 	response.Body.Close()
 	t.Cleanup(func() { ws.Close() })
 	return ws
+}
+
+// dialRejected dials url, expects the upgrade to fail and returns the HTTP
+// response with its body read.
+func (s *testServer) dialRejected(t *testing.T, url string, header http.Header) (*http.Response, string) {
+	t.Helper()
+
+	ws, response, err := gorilla.DefaultDialer.Dial(url, header)
+	if err == nil {
+		ws.Close()
+		t.Fatalf("dial %s succeeded, want the upgrade rejected", url)
+	}
+	if response == nil {
+		t.Fatalf("dial %s failed without an HTTP response: %v", url, err)
+	}
+	defer response.Body.Close()
+	body, _ := io.ReadAll(response.Body)
+	return response, string(body)
 }
 
 func (s *testServer) eventually(t *testing.T, what string, condition func() bool) {
@@ -88,12 +130,21 @@ func readMessage(t *testing.T, ws *gorilla.Conn) []byte {
 	return data
 }
 
-// serverMessage is the union of the ACK and ERROR fields.
+// serverMessage is the union of the fields the tests check.
 type serverMessage struct {
 	Type     string               `json:"type"`
 	Action   string               `json:"action"`
 	PlayerID string               `json:"player_id"`
 	GameID   string               `json:"game_id"`
+	LeagueID string               `json:"league_id"`
+	Stream   string               `json:"stream"`
+	Seq      uint64               `json:"seq"`
+	Epoch    string               `json:"epoch"`
+	Resumed  *bool                `json:"resumed"`
+	Reset    bool                 `json:"reset"`
+	Page     int                  `json:"page"`
+	Pages    int                  `json:"pages"`
+	Items    []json.RawMessage    `json:"items"`
 	Error    messages.ErrorDetail `json:"error"`
 }
 
@@ -118,7 +169,7 @@ func expectAck(t *testing.T, ws *gorilla.Conn, action, id string) {
 	if message.Action != action {
 		t.Errorf("action = %q, want %q", message.Action, action)
 	}
-	if got := message.PlayerID + message.GameID; got != id {
+	if got := message.PlayerID + message.GameID + message.LeagueID; got != id {
 		t.Errorf("id = %q, want %q", got, id)
 	}
 }
@@ -126,6 +177,16 @@ func expectAck(t *testing.T, ws *gorilla.Conn, action, id string) {
 // readCloseCode reads until the connection ends and returns the close code
 // the server sent, or -1 when the connection ended without a close frame.
 func readCloseCode(t *testing.T, ws *gorilla.Conn) int {
+	t.Helper()
+
+	code, _ := readClose(t, ws)
+	return code
+}
+
+// readClose reads until the connection ends and returns the close code and
+// reason the server sent, or -1 when the connection ended without a close
+// frame.
+func readClose(t *testing.T, ws *gorilla.Conn) (code int, reason string) {
 	t.Helper()
 
 	if err := ws.SetReadDeadline(time.Now().Add(testTimeout)); err != nil {
@@ -139,13 +200,13 @@ func readCloseCode(t *testing.T, ws *gorilla.Conn) int {
 
 		var closeError *gorilla.CloseError
 		if errors.As(err, &closeError) {
-			return closeError.Code
+			return closeError.Code, closeError.Text
 		}
 		var netError net.Error
 		if errors.As(err, &netError) && netError.Timeout() {
 			t.Fatalf("connection still open after %s", testTimeout)
 		}
-		return -1
+		return -1, ""
 	}
 }
 
@@ -170,11 +231,13 @@ func TestHandlerSubscribeAndPublish(t *testing.T) {
 		t.Errorf("delivered to player:00-0033873 = %d, want 1", delivered)
 	}
 
-	if got := string(readMessage(t, mahomes)); got != mahomesUpdate {
-		t.Errorf("00-0033873 subscriber got %s, want %s", got, mahomesUpdate)
+	wantMahomes := strings.TrimSuffix(mahomesUpdate, "}") + `,"stream":"player:00-0033873","seq":1,"epoch":"` + server.hub.Epoch() + `"}`
+	if got := string(readMessage(t, mahomes)); got != wantMahomes {
+		t.Errorf("00-0033873 subscriber got %s, want %s", got, wantMahomes)
 	}
-	if got := string(readMessage(t, hurts)); got != hurtsUpdate {
-		t.Errorf("00-0036389 subscriber got %s, want %s", got, hurtsUpdate)
+	wantHurts := strings.TrimSuffix(hurtsUpdate, "}") + `,"stream":"player:00-0036389","seq":1,"epoch":"` + server.hub.Epoch() + `"}`
+	if got := string(readMessage(t, hurts)); got != wantHurts {
+		t.Errorf("00-0036389 subscriber got %s, want %s", got, wantHurts)
 	}
 }
 
@@ -187,8 +250,9 @@ func TestHandlerGameSubscription(t *testing.T) {
 
 	scores := `{"type":"GAME_SCORES","deltas":[]}`
 	server.hub.Publish(server.system.Root, actors.StreamKey(messages.StreamKind_STREAM_KIND_GAME, "2025_01_DAL_PHI"), []byte(scores))
-	if got := string(readMessage(t, client)); got != scores {
-		t.Errorf("game subscriber got %s, want %s", got, scores)
+	want := `{"type":"GAME_SCORES","deltas":[],"stream":"game:2025_01_DAL_PHI","seq":1,"epoch":"` + server.hub.Epoch() + `"}`
+	if got := string(readMessage(t, client)); got != want {
+		t.Errorf("game subscriber got %s, want %s", got, want)
 	}
 }
 
@@ -339,7 +403,8 @@ func TestHandlerDropsClientWithoutPongs(t *testing.T) {
 func TestHandlerSlowClientDisconnected(t *testing.T) {
 	// A long write timeout keeps the blocked write to the stalled client
 	// alive until the test reads, so that the close frame can follow it.
-	server := startTestServer(t, Options{SendQueueSize: 8, WriteTimeout: time.Minute})
+	metrics := &slowCounter{}
+	server := startTestServer(t, Options{SendQueueSize: 8, WriteTimeout: time.Minute, Metrics: metrics})
 	stalled := server.dial(t)
 	fast := server.dial(t)
 
@@ -351,6 +416,7 @@ func TestHandlerSlowClientDisconnected(t *testing.T) {
 	type update struct {
 		Sequence int    `json:"sequence"`
 		Padding  string `json:"padding"`
+		Seq      int    `json:"seq,omitempty"`
 	}
 	received := make(chan int)
 	readErrors := make(chan error, 1)
@@ -364,6 +430,10 @@ func TestHandlerSlowClientDisconnected(t *testing.T) {
 			var message update
 			if err := json.Unmarshal(data, &message); err != nil {
 				readErrors <- fmt.Errorf("decode %.40q: %w", data, err)
+				return
+			}
+			if message.Seq != message.Sequence+1 {
+				readErrors <- fmt.Errorf("update %d has seq %d, want %d", message.Sequence, message.Seq, message.Sequence+1)
 				return
 			}
 			received <- message.Sequence
@@ -415,4 +485,22 @@ func TestHandlerSlowClientDisconnected(t *testing.T) {
 	if got := server.hub.Subscribers("player:00-0033873"); got != 1 {
 		t.Errorf("subscribers = %d, want 1 (the fast client)", got)
 	}
+	if got := metrics.slow.Load(); got != 1 {
+		t.Errorf("slow client disconnects counted = %d, want 1", got)
+	}
 }
+
+// slowCounter is an actors.SessionMetrics that counts slow client
+// disconnects only.
+type slowCounter struct {
+	slow atomic.Int32
+}
+
+func (*slowCounter) SessionOpened()                {}
+func (*slowCounter) SessionClosed()                {}
+func (*slowCounter) SubscriptionAdded(string)      {}
+func (*slowCounter) SubscriptionRemoved(string)    {}
+func (*slowCounter) MessageSent(string)            {}
+func (*slowCounter) MessageDropped(string)         {}
+func (c *slowCounter) SlowClientDisconnected()     { c.slow.Add(1) }
+func (*slowCounter) DeliveryLatency(time.Duration) {}
