@@ -85,17 +85,18 @@ type Defense struct {
 // The columns are summed over the team's player rows: def_sacks,
 // def_interceptions, fumble_recovery_opp (the team recovered an opponent's
 // fumble, on defense or special teams), def_safeties, def_tds and
-// special_teams_tds (kick and punt return touchdowns, blocked kick returns).
+// special_teams_tds (return touchdowns of the team's players).
 //
-// The team-level row's def_safeties is left out: in the 2023-2025 files,
+// The team-level row's def_safeties is left out. In the 2023-2025 files,
 // both teams' scores in the schedule add up from the player rows without
 // it, so it does not count safeties that the team scored.
 //
-// Not in nflverse weekly data, so not scored: blocked kicks by the defense
-// (they appear only as fg_blocked, pat_blocked and pt_blocked in the
-// opponent's rows), yards allowed, two-point conversion returns, and points
-// allowed net of the points the team's own offense gave up (the schedule
-// score counts every point, pick-sixes included).
+// Some DST rules are not in nflverse weekly data, so they are not scored.
+// Blocked kicks by the defense appear only as fg_blocked, pat_blocked and
+// pt_blocked in the opponent's rows. Yards allowed and two-point
+// conversion returns are missing. Points allowed count every point of the
+// opponent's schedule score, including points that the team's own offense
+// gave up, such as a pick-six.
 func StandardDefense() *Defense {
 	one := decimal.NewFromInt(1)
 	two := decimal.NewFromInt(2)

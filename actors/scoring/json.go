@@ -327,8 +327,8 @@ func bandsToJSON(bands []Band, sorted bool) []bandJSON {
 	return forms
 }
 
-// canonicalJSON is what Fingerprint hashes: the scoring rules alone,
-// resolved and in one order.
+// canonicalJSON is the form that Fingerprint hashes: the scoring rules
+// alone, resolved and in one order.
 type canonicalJSON struct {
 	Multipliers       map[string]jsonDecimal            `json:"multipliers"`
 	PositionOverrides map[string]map[string]jsonDecimal `json:"position_overrides"`
@@ -338,14 +338,14 @@ type canonicalJSON struct {
 }
 
 // Fingerprint returns the SHA-256, in hex, of a canonical JSON form of the
-// rule set's scoring rules. Two rule sets that score every row alike by
-// construction have the same fingerprint, even under different names:
-// Name and Base are left out, every weight is resolved (kicking's
-// fg_missed, pat_made and pat_missed become weights), zero weights and
-// bonuses are dropped, a position weight equal to the general one is
-// dropped, numbers are normalized (1.50 is 1.5) and lists are sorted. So a
-// service can score each distinct rule set once and serve every league that
-// uses it.
+// rule set's scoring rules. A service can then score each distinct rule set
+// once and serve every league that uses it.
+//
+// Rule sets that score every row alike by construction share a fingerprint,
+// even under different names. The canonical form leaves out Name and Base
+// and turns kicking's fg_missed, pat_made and pat_missed into weights. It
+// drops zero weights, zero bonuses and position weights equal to the
+// general weight. It normalizes numbers (1.50 is 1.5) and sorts lists.
 //
 // NOTE: the converse does not hold. Rule sets that agree on every real row
 // by accident, such as bands split differently but scoring alike, have

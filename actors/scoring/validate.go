@@ -50,9 +50,9 @@ var maxAbsoluteDecimal = decimal.NewFromInt(maxAbsolute)
 //   - A bonus threshold is greater than 0, and no two bonuses share both
 //     stat and threshold.
 //   - Field goal bands and points-allowed bands cover every value from 0 up
-//     without gap or overlap: sorted by Min, the first starts at 0, each
-//     next one starts right after the previous Max, and only the last has
-//     no Max.
+//     without gap or overlap. Sorted by Min, the first starts at 0 and each
+//     next one starts right after the previous Max. Only the last has no
+//     Max.
 //   - A kicking rule and a weight do not both score fg_missed, pat_made or
 //     pat_missed.
 func (r *RuleSet) Validate() error {
