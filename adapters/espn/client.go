@@ -33,6 +33,10 @@ const (
 	summaryPath    = "/apis/site/v2/sports/football/nfl/summary"
 )
 
+// maxCachedURLs bounds the bodies kept for conditional requests: a week's
+// scoreboard and the summaries of its live games fit well within it.
+const maxCachedURLs = 64
+
 // maxBodyBytes bounds one response body. A full week's scoreboard is about
 // 300 kB and a summary about 350 kB in the saved responses.
 const maxBodyBytes = 16 << 20
@@ -192,7 +196,7 @@ func retryable(err error) bool {
 	return true
 }
 
-// get fetches path with query, retrying as c.retry says. It returns the
+// get fetches path with query, retrying under c.retry. It returns the
 // body and whether it came from the cache after a 304.
 func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte, bool, error) {
 	address := c.baseURL + path
@@ -289,6 +293,14 @@ func (c *Client) try(ctx context.Context, address string) (body []byte, notModif
 	etag, lastModified := response.Header.Get("ETag"), response.Header.Get("Last-Modified")
 	if etag != "" || lastModified != "" {
 		c.mu.Lock()
+		if _, replacing := c.cache[address]; !replacing && len(c.cache) >= maxCachedURLs {
+			// Evict one entry, whichever map iteration gives first. Its
+			// next request is then a plain GET.
+			for evicted := range c.cache {
+				delete(c.cache, evicted)
+				break
+			}
+		}
 		c.cache[address] = cachedResponse{etag: etag, lastModified: lastModified, body: body}
 		c.mu.Unlock()
 	}

@@ -165,7 +165,7 @@ type IDMap struct {
 	players map[string]rosterPlayer // by ESPN athlete id
 
 	// ambiguous are ESPN athlete ids that the roster gives to more than one
-	// gsis_id. They map to nobody.
+	// gsis_id. They are not mapped.
 	ambiguous map[string][]string
 }
 

@@ -24,8 +24,8 @@ const (
 	StatusCanceled   = "canceled"
 )
 
-// espnStatus is how one ESPN status.type.name maps: the status and the
-// status.type.state that ESPN pairs with it.
+// espnStatus is the mapping of one ESPN status.type.name: the LiveGame
+// status and the status.type.state that ESPN pairs with the name.
 type espnStatus struct {
 	status string
 	state  string

@@ -62,14 +62,15 @@ type SkippedPlayer struct {
 // nflverse's sack_yards_lost is zero or negative while ESPN's is positive.
 //
 // Keys, not labels, are matched, because labels such as YDS and TD repeat
-// across groups. Keys that have no nflverse column of the same meaning are
-// ignored: averages, longs other than fg_long, QBR and passer rating,
-// totalTackles and soloTackles (nflverse splits tackles into solo, with
-// assist and assists, and ESPN's solo count is larger than nflverse's
-// def_tackles_solo), tacklesForLoss (counted differently from
-// def_tackles_for_loss in the 2023 week 2 GB @ ATL boxscore), fumblesRecovered
-// (nflverse splits own and opponent recoveries), interceptionTouchdowns
-// (already in defensiveTouchdowns) and the punting group.
+// across groups. Keys without an nflverse column of the same meaning are
+// ignored: averages, longs other than fg_long, QBR, passer rating and the
+// punting group. So are totalTackles and soloTackles, because nflverse
+// splits tackles into solo, with assist and assists, and ESPN's solo count
+// is larger than def_tackles_solo. tacklesForLoss is ignored because it
+// differs from def_tackles_for_loss in the 2023 week 2 GB @ ATL boxscore.
+// fumblesRecovered is ignored because nflverse splits own and opponent
+// recoveries, and interceptionTouchdowns because def_tds is filled from
+// defensiveTouchdowns.
 var statColumns = map[string]map[string][]string{
 	"passing": {
 		"completions/passingAttempts": {"completions", "attempts"},
