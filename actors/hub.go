@@ -1,9 +1,9 @@
 package actors
 
-// The Hub is not an actor: it is the registry that maps each stream (one
+// The Hub is not an actor. It is the registry that maps each stream (one
 // player, one game, one league, the scoreboard) to the session actors
-// subscribed to it, and it numbers and remembers what was published on each
-// stream so that a client can resume after a reconnect.
+// subscribed to it. It also numbers and keeps what was published on each
+// stream, so that a client can resume after a reconnect.
 //
 // Session actors add and remove themselves with Subscribe, Resume and
 // Unsubscribe. Publishers (the scorer and game actors) encode a server

@@ -183,7 +183,7 @@ func (c SessionConfig) withDefaults() SessionConfig {
 	return c
 }
 
-// Resume asks a session to follow streams again from where the client left
+// Resume is the request to follow streams again from where the client left
 // them. Sent by the WebSocket adapter.
 type Resume struct {
 	Positions []StreamPosition

@@ -99,7 +99,7 @@ function renderScoreboard(changedIds) {
       cell(game.away_score ?? "–", "score"),
       cell(game.home_score ?? "–", "score"),
       cell(game.home_team),
-      cell(game.status === "final" ? (game.overtime ? "Final/OT" : "Final") : kickoffText(game.kickoff)),
+      cell(gameStatusText(game)),
     );
     return row;
   }));
@@ -137,9 +137,7 @@ function renderLeaderboard() {
   const body = $("leaderboard").tBodies[0];
   body.replaceChildren(...leaderboard.map((row) => {
     const tr = document.createElement("tr");
-    const change = Number(row.change ?? 0);
-    const changeCell = cell(change > 0 ? `▲ ${change}` : change < 0 ? `▼ ${-change}` : "–");
-    changeCell.className = change > 0 ? "up" : change < 0 ? "down" : "";
+    const changeCell = rankChangeCell(Number(row.change ?? 0));
     tr.append(cell(row.rank ?? ""), cell(row.team ?? row.team_name ?? ""), cell(row.points ?? "", "score"), changeCell);
     return tr;
   }));
@@ -148,6 +146,18 @@ function renderLeaderboard() {
     $("league-empty").hidden = false;
     $("league-empty").textContent = `Waiting for league ${leagueId}…`;
   }
+}
+
+function gameStatusText(game) {
+  if (game.status !== "final") return kickoffText(game.kickoff);
+  return game.overtime ? "Final/OT" : "Final";
+}
+
+// rankChangeCell shows a rank change: positive moved up.
+function rankChangeCell(change) {
+  if (change > 0) return cell(`▲ ${change}`, "up");
+  if (change < 0) return cell(`▼ ${-change}`, "down");
+  return cell("–");
 }
 
 function cell(text, className) {

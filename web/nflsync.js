@@ -6,12 +6,12 @@
 //   client.subscribePlayer("00-0033873");
 //   client.connect();
 //
-// The client remembers the streams it follows and the last "epoch" and "seq"
-// it saw on each. After a disconnect it reconnects with exponential backoff
-// and full jitter (or after the server's reconnect_after_ms hint on close
-// code 1012), then sends one "resume" action, so it gets exactly the
-// messages it missed, or a SNAPSHOT marked "reset" when the server cannot
-// replay them. Duplicates (seq at or below the last seen) are dropped.
+// The client keeps the streams it follows and the last "epoch" and "seq" it
+// saw on each. After a disconnect it reconnects with exponential backoff and
+// jitter, or after the server's reconnect_after_ms hint on close code 1012.
+// Then it sends one "resume" action and gets exactly the messages it missed,
+// or a SNAPSHOT marked "reset" when the server cannot replay them.
+// Duplicates (seq at or below the last seen) are dropped.
 
 const SERVICE_RESTART = 1012;
 
@@ -132,9 +132,9 @@ export class NflSyncClient {
   }
 
   // advance records a message's position and returns false for a duplicate.
-  // A resume ACK carries the stream's current seq, ahead of the missed
-  // messages that follow it, so it does not move the position; a SNAPSHOT
-  // moves it once its last page is in.
+  // A resume ACK carries the stream's current seq, which is ahead of the
+  // missed messages that follow it, so it does not move the position. A
+  // SNAPSHOT moves it once its last page is in.
   advance(message) {
     if (message.type === "ACK") {
       if (message.action !== "resume") this.setPosition(message);

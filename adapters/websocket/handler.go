@@ -447,7 +447,7 @@ func (h *Handler) handleClientMessage(session *actor.PID, data []byte) {
 	h.system.Root.Send(session, request)
 }
 
-// rejectRateLimited answers a message over the rate limit with a
+// rejectRateLimited replies to a message over the rate limit with a
 // rate_limited ERROR, or closes the connection when it is the
 // RateLimitCloseAfter-th in a row.
 func (h *Handler) rejectRateLimited(conn *connection, session *actor.PID, rejectedInRow int) {

@@ -320,7 +320,7 @@ func (p *idleProxy) relay(client net.Conn) {
 }
 
 // dialThroughProxy connects through proxy, subscribes to one player and
-// reads in the background (gorilla answers pings only while reading). The
+// reads in the background (gorilla replies to pings only while the application reads). The
 // returned channel receives every message, then the read error.
 func dialThroughProxy(t *testing.T, server *testServer, proxy *idleProxy) (<-chan []byte, <-chan error) {
 	t.Helper()
