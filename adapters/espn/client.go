@@ -63,7 +63,7 @@ type Retry struct {
 	MaxDelay  time.Duration
 }
 
-// DefaultRetry makes 4 tries over at most about 7 seconds of waits.
+// DefaultRetry makes 4 tries with waits of at most 0.5, 1 and 2 seconds.
 var DefaultRetry = Retry{Attempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 4 * time.Second}
 
 // Config configures a Client. Zero values take the defaults.
