@@ -24,7 +24,8 @@ import (
 //
 // The directory contains games.csv, nflverse's schedule, whose rows of other
 // seasons are ignored. It also contains exactly one
-// stats_player_week_<season>.csv.gz and, optionally, roster_<season>.csv.
+// stats_player_week_<season>.csv.gz and, optionally, roster_<season>.csv and
+// injuries_<season>.csv.
 //
 // Replay's clock starts 10 minutes before the first kickoff of week 1 and
 // jumps forward on each Load (see Load). Its timers run in real time.
@@ -32,6 +33,9 @@ type Replay struct {
 	dir    string
 	season int32
 	roster []*messages.RosterEntry
+
+	injuries   map[int32][]*messages.Injury // by week; nil without an injuries file
+	injuryRows int
 
 	games       []*messages.Game // the season's games, in file order
 	lastWeek    int32
@@ -85,6 +89,21 @@ func NewReplay(dir string) (*Replay, error) {
 		}
 	}
 
+	injuriesPath := filepath.Join(dir, fmt.Sprintf("injuries_%d.csv", season))
+	if _, err := os.Stat(injuriesPath); err == nil {
+		injuries, err := readFile(injuriesPath, ReadInjuries)
+		if err != nil {
+			return nil, fmt.Errorf("replay %s: %w", dir, err)
+		}
+		r.injuries = make(map[int32][]*messages.Injury)
+		for _, injury := range injuries {
+			if injury.GetSeason() == season {
+				r.injuries[injury.GetWeek()] = append(r.injuries[injury.GetWeek()], injury)
+				r.injuryRows++
+			}
+		}
+	}
+
 	for _, game := range schedule {
 		if game.GetSeason() == season {
 			r.games = append(r.games, game)
@@ -113,7 +132,7 @@ func NewReplay(dir string) (*Replay, error) {
 
 	slog.Info("loaded replay", "dir", dir, "season", season, "weeks", r.lastWeek,
 		"games", len(r.games), "player_rows", len(stats.Players), "team_rows", len(stats.Teams),
-		"roster_rows", len(r.roster), "quarantined", stats.Quarantined,
+		"roster_rows", len(r.roster), "injury_rows", r.injuryRows, "quarantined", stats.Quarantined,
 		"duplicates", stats.Duplicates, "conflicts", stats.Conflicts)
 	return r, nil
 }
@@ -166,8 +185,13 @@ func readFile[T any](path string, read func(r io.Reader, name string) (T, error)
 // CurrentSeason and CurrentWeek on the new clock and the revealed schedule,
 // so Week is k+1 until the last week is revealed.
 //
-// Games are copies, but PlayerWeeks and TeamWeeks are shared between calls
-// and must be treated as read-only. The now argument is ignored because the
+// Rosters is the whole roster file on every call. Injuries are the rows of
+// the revealed weeks, and InjuriesAvailable is true only when the injuries
+// file has rows for the last revealed week; the 2024 test file, for
+// example, has no week 4.
+//
+// Games are copies, but PlayerWeeks, TeamWeeks, Rosters and Injuries are
+// shared between calls and must be treated as read-only. The now argument is ignored because the
 // replay has its own clock.
 func (r *Replay) Load(ctx context.Context, now time.Time) (*messages.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
@@ -182,7 +206,7 @@ func (r *Replay) Load(ctx context.Context, now time.Time) (*messages.Snapshot, e
 		r.advanceClock()
 	}
 
-	snapshot := &messages.Snapshot{Quarantined: r.quarantined}
+	snapshot := &messages.Snapshot{Quarantined: r.quarantined, Rosters: r.roster}
 	for _, game := range r.games {
 		game = proto.Clone(game).(*messages.Game)
 		if game.GetWeek() > r.revealed {
@@ -196,7 +220,9 @@ func (r *Replay) Load(ctx context.Context, now time.Time) (*messages.Snapshot, e
 	for week := int32(minWeek); week <= r.revealed; week++ {
 		snapshot.PlayerWeeks = append(snapshot.PlayerWeeks, r.players[week]...)
 		snapshot.TeamWeeks = append(snapshot.TeamWeeks, r.teams[week]...)
+		snapshot.Injuries = append(snapshot.Injuries, r.injuries[week]...)
 	}
+	snapshot.InjuriesAvailable = len(r.injuries[r.revealed]) > 0
 
 	snapshot.Season = CurrentSeason(r.now, snapshot.Games)
 	snapshot.Week = CurrentWeek(snapshot.Season, snapshot.Games, r.now)

@@ -262,3 +262,42 @@ func TestNewReplayInvalidDirectories(t *testing.T) {
 		})
 	}
 }
+
+func TestReplayRevealsRostersAndInjuries(t *testing.T) {
+	replay := newTestReplay(t)
+	injuries, err := ReadInjuries(openTestdata(t, "injuries/injuries_2024.csv"), "injuries_2024.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	injuriesPerWeek := map[int32]int{}
+	for _, injury := range injuries {
+		injuriesPerWeek[injury.GetWeek()]++
+	}
+
+	wantInjuries := 0
+	for week := int32(1); week <= 12; week++ {
+		snapshot, err := replay.Load(context.Background(), time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantInjuries += injuriesPerWeek[week]
+
+		if len(snapshot.Rosters) != 3195 {
+			t.Errorf("week %d: roster rows = %d, want 3195", week, len(snapshot.Rosters))
+		}
+		if len(snapshot.Injuries) != wantInjuries {
+			t.Errorf("week %d: injuries = %d, want %d", week, len(snapshot.Injuries), wantInjuries)
+		}
+		for _, injury := range snapshot.Injuries {
+			if injury.GetWeek() > week {
+				t.Fatalf("week %d: injury of week %d revealed early", week, injury.GetWeek())
+			}
+		}
+
+		// The file has weeks 1-3 and 5-10.
+		wantAvailable := week != 4 && week <= 10
+		if snapshot.InjuriesAvailable != wantAvailable {
+			t.Errorf("week %d: InjuriesAvailable = %v, want %v", week, snapshot.InjuriesAvailable, wantAvailable)
+		}
+	}
+}
