@@ -149,8 +149,8 @@ func (s *HTTPSource) get(ctx context.Context, path string, cached *cachedFile,
 	}
 }
 
-// retry says whether a failed attempt may be retried, and after how long
-// when the server said so.
+// retry is whether a failed attempt may be retried, and the wait that the
+// server requested, if any.
 type retry struct {
 	ok    bool
 	after time.Duration

@@ -187,8 +187,8 @@ func NewHTTPSource(baseURL string, client *http.Client, clock messages.Clock) *H
 	return source
 }
 
-// NewHTTPSourceWithOptions returns a source configured by options. It fails
-// only on an invalid Format.
+// NewHTTPSourceWithOptions returns a source configured by options. The only
+// error is an invalid Format.
 func NewHTTPSourceWithOptions(options HTTPOptions) (*HTTPSource, error) {
 	format, err := ParseFormat(string(options.Format))
 	if err != nil {
@@ -317,8 +317,8 @@ func (p *poll) injuries(ctx context.Context, snapshot *messages.Snapshot) error 
 	}
 
 	// An empty injuries file is reported as unavailable rather than
-	// replaced by its previous rows, so that nobody is reported healthy
-	// and the actors keep the last known statuses.
+	// replaced by its previous rows, so that the actors keep the last known
+	// statuses instead of marking every player healthy.
 	snapshot.Warnings = append(snapshot.Warnings, injuries.warnings...)
 	if len(injuries.value) > 0 && len(injuries.warnings) == 0 {
 		snapshot.Injuries = injuries.value

@@ -171,7 +171,8 @@ func TestHTTPSourceConditionalGet(t *testing.T) {
 		}
 	}
 
-	// A new timestamp makes the source ask again, and every file answers 304.
+	// A new timestamp makes the source request every file again, and each
+	// returns 304.
 	release.resetRequests()
 	release.touch()
 	second := mustLoad(t, source, january2025)

@@ -186,9 +186,9 @@ func readFile[T any](path string, read func(r io.Reader, name string) (T, error)
 // so Week is k+1 until the last week is revealed.
 //
 // Rosters is the whole roster file on every call. Injuries are the rows of
-// the revealed weeks, and InjuriesAvailable is true only when the injuries
-// file has rows for the last revealed week; the 2024 test file, for
-// example, has no week 4.
+// the revealed weeks. InjuriesAvailable is true only when the injuries file
+// has rows for the last revealed week, so it is false for week 4 of the
+// 2024 test file, which has no week 4.
 //
 // Games are copies, but PlayerWeeks, TeamWeeks, Rosters and Injuries are
 // shared between calls and must be treated as read-only. The now argument is ignored because the

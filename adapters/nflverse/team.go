@@ -19,7 +19,7 @@ var franchiseKeys = map[string]string{
 //
 // Rows keep the team they were recorded for: PlayerWeek.Team, TeamWeek.Team
 // and the schedule's team codes are never rewritten, so a 2019 Raiders row
-// says OAK. Use FranchiseKey where one identity per franchise is needed,
+// keeps OAK. Use FranchiseKey where one identity per franchise is needed,
 // such as grouping a team's seasons.
 func FranchiseKey(team string) string {
 	team = strings.ToUpper(strings.TrimSpace(team))
