@@ -12,21 +12,24 @@ package actors
 //   - *messages.DiffDone from player and game actors.
 //   - *actor.Terminated when a child stopped for good.
 //   - *actor.ReceiveTimeout when children did not answer in time.
+//   - *messages.Remirror, which it forwards to every child.
 //
 // It sends:
 //   - *messages.ObservePlayer to player actors and *messages.ObserveGame to
 //     game actors.
-//   - *messages.SyncFinished to the scheduler.
+//   - *messages.SyncFinished to the scheduler and the cycle listeners.
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/nflsync/nflsync/messages"
+	"github.com/nflsync/nflsync/metrics"
 )
 
 const (
@@ -52,15 +55,31 @@ type loadResult struct {
 	err      error
 }
 
-type fetcherActor struct {
+// fetcherConfig is what the fetcher needs from the pipeline.
+type fetcherConfig struct {
 	source messages.Source
 	clock  messages.Clock
 	scorer *actor.PID
 	hub    *Hub
-	logger *slog.Logger
+	state  *StateKeeper
+	store   messages.Store // nil records no sync runs
+	metrics *metrics.Metrics
+	logger  *slog.Logger
 
-	players map[string]*actor.PID
-	games   map[string]*actor.PID
+	// snapshots learns the current week after each cycle.
+	snapshots *Snapshots
+
+	// listeners receive every SyncFinished, such as the league actors,
+	// which send their per-poll batches when a cycle ends.
+	listeners []*actor.PID
+}
+
+type fetcherActor struct {
+	fetcherConfig
+
+	players  map[string]*actor.PID
+	games    map[string]*actor.PID
+	stopping bool
 
 	cycle     uint64
 	busy      bool
@@ -71,20 +90,19 @@ type fetcherActor struct {
 	deltas    int
 }
 
-func newFetcherProps(source messages.Source, clock messages.Clock, scorer *actor.PID, hub *Hub, logger *slog.Logger) *actor.Props {
-	supervisor := actor.NewOneForOneStrategy(childRestartLimit, childRestartWindow, func(reason interface{}) actor.Directive {
-		logger.Error("child actor failed, restarting", "reason", reason)
-		return actor.RestartDirective
-	})
+func newFetcherProps(config fetcherConfig) *actor.Props {
+	supervisor := &countingSupervisor{
+		SupervisorStrategy: actor.NewOneForOneStrategy(childRestartLimit, childRestartWindow, func(interface{}) actor.Directive {
+			return actor.RestartDirective
+		}),
+		metrics: config.metrics,
+		logger:  config.logger,
+	}
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &fetcherActor{
-			source:  source,
-			clock:   clock,
-			scorer:  scorer,
-			hub:     hub,
-			logger:  logger,
-			players: make(map[string]*actor.PID),
-			games:   make(map[string]*actor.PID),
+			fetcherConfig: config,
+			players:       make(map[string]*actor.PID),
+			games:         make(map[string]*actor.PID),
 		}
 	}, actor.WithSupervisor(supervisor))
 }
@@ -113,8 +131,21 @@ func (a *fetcherActor) Receive(ctx actor.Context) {
 			a.finishCycle(ctx, nil)
 		}
 
+	case *actor.Stopping:
+		a.stopping = true
+
 	case *actor.Terminated:
-		a.forgetChild(message.GetWho())
+		if !a.stopping {
+			a.forgetChild(message.GetWho())
+		}
+
+	case *messages.Remirror:
+		a.logger.Info("writing every player and game to the mirror again", "players", len(a.players), "games", len(a.games))
+		for _, registry := range []map[string]*actor.PID{a.players, a.games} {
+			for _, pid := range registry {
+				ctx.Send(pid, message)
+			}
+		}
 	}
 }
 
@@ -125,6 +156,7 @@ func (a *fetcherActor) startCycle(ctx actor.Context) {
 		a.scheduler = ctx.Sender()
 	}
 	if a.busy {
+		a.metrics.SyncCycles.WithLabelValues(metrics.SyncSkipped).Inc()
 		a.logger.Info("sync cycle skipped: the previous one is still running", "cycle", a.cycle)
 		return
 	}
@@ -176,7 +208,7 @@ func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapsh
 	now := a.clock.Now
 	for playerID, rows := range byPlayer {
 		pid := a.child(ctx, a.players, "player-"+playerID, func() *actor.Props {
-			return newPlayerProps(playerID, a.scorer, now)
+			return newPlayerProps(playerID, a.scorer, a.state, now, a.logger)
 		})
 		ctx.Request(pid, &messages.ObservePlayer{
 			Cycle:         a.cycle,
@@ -194,9 +226,14 @@ func (a *fetcherActor) routeGames(ctx actor.Context, snapshot *messages.Snapshot
 	for _, game := range snapshot.Games {
 		gameID := game.GetGameId()
 		pid := a.child(ctx, a.games, "game-"+gameID, func() *actor.Props {
-			return newGameProps(gameID, a.hub, now, a.logger)
+			return newGameProps(gameID, a.hub, a.state, a.metrics, now, a.logger)
 		})
-		ctx.Request(pid, &messages.ObserveGame{Cycle: a.cycle, Game: game})
+		ctx.Request(pid, &messages.ObserveGame{
+			Cycle:         a.cycle,
+			Game:          game,
+			CurrentSeason: snapshot.Season,
+			CurrentWeek:   snapshot.Week,
+		})
 		a.pending++
 	}
 }
@@ -239,17 +276,26 @@ func (a *fetcherActor) finishCycle(ctx actor.Context, err error) {
 	duration := time.Since(a.started)
 
 	report := &messages.SyncFinished{Ok: err == nil}
+	a.metrics.SyncDuration.Observe(duration.Seconds())
 	switch {
 	case errors.Is(err, messages.ErrNotPublished):
+		a.metrics.SyncCycles.WithLabelValues(metrics.SyncNotPublished).Inc()
 		a.logger.Info("sync cycle found no data yet", "cycle", a.cycle, "duration", duration, "error", err)
 
 	case err != nil:
+		a.metrics.SyncCycles.WithLabelValues(metrics.SyncError).Inc()
 		a.logger.Error("sync cycle failed, state kept", "cycle", a.cycle, "duration", duration, "error", err)
 
 	default:
+		a.metrics.SyncCycles.WithLabelValues(metrics.SyncOK).Inc()
+		a.metrics.LastSuccessfulSync.SetToCurrentTime()
+		a.metrics.RowsQuarantined.Add(float64(a.snapshot.Quarantined))
 		snapshot := a.snapshot
 		report.Season, report.Week = snapshot.Season, snapshot.Week
 		report.Games = currentWeekTimings(snapshot)
+		if a.snapshots != nil {
+			a.snapshots.observeCycle(snapshot)
+		}
 		a.logger.Info("sync cycle finished", "cycle", a.cycle, "season", snapshot.Season, "week", snapshot.Week,
 			"player_rows", len(snapshot.PlayerWeeks), "games", len(snapshot.Games),
 			"quarantined", snapshot.Quarantined, "deltas", a.deltas, "duration", duration)
@@ -258,6 +304,44 @@ func (a *fetcherActor) finishCycle(ctx actor.Context, err error) {
 	if a.scheduler != nil {
 		ctx.Send(a.scheduler, report)
 	}
+	for _, listener := range a.listeners {
+		ctx.Send(listener, report)
+	}
+	a.recordRun(report, err, duration)
+}
+
+// recordRun inserts the cycle's sync run into the store in the background;
+// sync runs are inserts with their own ids, so they never race.
+func (a *fetcherActor) recordRun(report *messages.SyncFinished, err error, duration time.Duration) {
+	if a.store == nil {
+		return
+	}
+
+	run := messages.SyncRun{
+		StartedAt: a.started,
+		Duration:  duration,
+		Season:    report.GetSeason(),
+		Week:      report.GetWeek(),
+		OK:        err == nil,
+		Deltas:    a.deltas,
+	}
+	if err != nil {
+		run.Error = err.Error()
+	}
+	if a.snapshot != nil {
+		run.PlayerRows = len(a.snapshot.PlayerWeeks)
+		run.GameRows = len(a.snapshot.Games)
+		run.Quarantined = a.snapshot.Quarantined
+	}
+
+	store, logger, cycle := a.store, a.logger, a.cycle
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), stateWriteTimeout)
+		defer cancel()
+		if err := store.InsertSyncRun(ctx, run); err != nil {
+			logger.Warn("record sync run failed", "cycle", cycle, "error", err)
+		}
+	}()
 }
 
 func currentWeekTimings(snapshot *messages.Snapshot) []*messages.GameTiming {
@@ -273,4 +357,24 @@ func currentWeekTimings(snapshot *messages.Snapshot) []*messages.GameTiming {
 		})
 	}
 	return timings
+}
+
+// countingSupervisor is the fetcher's one-for-one strategy for player and
+// game actors, which also counts and logs each failure by actor kind.
+type countingSupervisor struct {
+	actor.SupervisorStrategy
+	metrics *metrics.Metrics
+	logger  *slog.Logger
+}
+
+func (s *countingSupervisor) HandleFailure(system *actor.ActorSystem, supervisor actor.Supervisor, child *actor.PID,
+	statistics *actor.RestartStatistics, reason interface{}, message interface{}) {
+	kind := metrics.ActorGame
+	if strings.Contains(child.GetId(), "/player-") {
+		kind = metrics.ActorPlayer
+	}
+	s.metrics.ActorRestarts.WithLabelValues(kind).Inc()
+	s.logger.Error("actor failed", "actor", child.GetId(), "failures", statistics.FailureCount()+1, "reason", reason)
+
+	s.SupervisorStrategy.HandleFailure(system, supervisor, child, statistics, reason, message)
 }

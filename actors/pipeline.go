@@ -14,6 +14,7 @@ import (
 
 	"github.com/nflsync/nflsync/actors/scoring"
 	"github.com/nflsync/nflsync/messages"
+	"github.com/nflsync/nflsync/metrics"
 )
 
 // PipelineConfig configures StartPipeline.
@@ -21,6 +22,20 @@ type PipelineConfig struct {
 	Source messages.Source
 	Clock  messages.Clock
 	Hub    *Hub
+
+	// State keeps player and game state across actor restarts.
+	State *StateKeeper
+
+	// Store records each sync run; nil records nothing.
+	Store messages.Store
+
+	// Metrics records what the actors do; nil records into a registry
+	// nobody serves.
+	Metrics *metrics.Metrics
+
+	// CycleListeners receive a *messages.SyncFinished after every sync
+	// cycle.
+	CycleListeners []*actor.PID
 
 	// RuleSets are the scoring rule sets that every PLAYER_UPDATE carries.
 	RuleSets []*scoring.RuleSet
@@ -41,14 +56,17 @@ type Pipeline struct {
 	Scheduler *actor.PID // nil when polling is off
 	Fetcher   *actor.PID
 	Scorer    *actor.PID
+
+	// Snapshots answers the snapshots that new subscribers get.
+	Snapshots *Snapshots
 }
 
 // StartPipeline spawns the scorer, the fetcher and, when polling is on, the
 // scheduler, which sends the first tick at once. It returns an error for an
 // incomplete configuration.
 func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline, error) {
-	if config.Source == nil || config.Clock == nil || config.Hub == nil {
-		return nil, fmt.Errorf("start pipeline: source, clock and hub are required")
+	if config.Source == nil || config.Clock == nil || config.Hub == nil || config.State == nil {
+		return nil, fmt.Errorf("start pipeline: source, clock, hub and state are required")
 	}
 	if config.LiveInterval <= 0 || config.OffseasonInterval <= 0 {
 		return nil, fmt.Errorf("start pipeline: intervals must be positive, got live %s and offseason %s",
@@ -58,19 +76,35 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 	if logger == nil {
 		logger = slog.Default()
 	}
+	recorder := config.Metrics
+	if recorder == nil {
+		recorder = metrics.New()
+	}
 
 	scorer, err := scoring.NewScorer(config.RuleSets...)
 	if err != nil {
 		return nil, fmt.Errorf("start pipeline: %w", err)
 	}
 
-	pipeline := &Pipeline{}
-	pipeline.Scorer = system.Root.Spawn(newScorerProps(scorer, config.Hub, logger))
-	pipeline.Fetcher = system.Root.Spawn(newFetcherProps(config.Source, config.Clock, pipeline.Scorer, config.Hub, logger))
+	pipeline := &Pipeline{Snapshots: NewSnapshots(config.State, scorer)}
+	pipeline.Scorer = system.Root.Spawn(newScorerProps(scorer, config.Hub, recorder, logger))
+	pipeline.Fetcher = system.Root.Spawn(newFetcherProps(fetcherConfig{
+		source: config.Source,
+		clock:  config.Clock,
+		scorer: pipeline.Scorer,
+		hub:    config.Hub,
+		state:  config.State,
+		store:   config.Store,
+		metrics: recorder,
+		logger:  logger,
+
+		snapshots: pipeline.Snapshots,
+		listeners: config.CycleListeners,
+	}))
 
 	if config.Polling {
 		pipeline.Scheduler = system.Root.Spawn(newSchedulerProps(config.Clock, pipeline.Fetcher,
-			config.LiveInterval, config.OffseasonInterval, logger))
+			config.LiveInterval, config.OffseasonInterval, recorder, logger))
 	}
 	return pipeline, nil
 }

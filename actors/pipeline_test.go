@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/nflsync/nflsync/actors/scoring"
+	"github.com/nflsync/nflsync/adapters/inmem"
 	"github.com/nflsync/nflsync/messages"
 )
 
@@ -44,9 +45,9 @@ type collector struct {
 }
 
 func (c *collector) Receive(ctx actor.Context) {
-	if outbound, ok := ctx.Message().(*messages.Outbound); ok {
+	if message, ok := ctx.Message().(*StreamMessage); ok {
 		c.mu.Lock()
-		c.payloads = append(c.payloads, outbound.GetPayload())
+		c.payloads = append(c.payloads, message.Payload)
 		c.mu.Unlock()
 	}
 }
@@ -80,6 +81,7 @@ func startTestPipeline(t *testing.T, source messages.Source) *pipelineFixture {
 		Source:            source,
 		Clock:             messages.SystemClock{},
 		Hub:               hub,
+		State:             NewStateKeeper(inmem.New(), nil, nil, nil),
 		RuleSets:          scoring.Presets(),
 		LiveInterval:      time.Minute,
 		OffseasonInterval: time.Hour,

@@ -3,14 +3,22 @@ package actors
 // The player actor owns one player's last seen weekly stats rows, one per
 // season and week, and is the only place where changes to them are found.
 //
+// On activation (start, or restart after a panic) it rehydrates from the
+// StateKeeper, so a restart does not announce every week again.
+//
 // It takes:
 //   - *messages.ObservePlayer from the fetcher: the player's rows of one poll.
 //     It replies *messages.DiffDone with the number of deltas.
+//   - *messages.Remirror from the fetcher: write the whole state again.
 //
 // It sends:
 //   - *messages.PlayerStatsDelta to the scorer, once per changed player-week.
+//   - its state to the StateKeeper after every change.
 
 import (
+	"context"
+	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -27,28 +35,76 @@ type seasonWeek struct {
 type playerActor struct {
 	playerID string
 	scorer   *actor.PID
+	state    *StateKeeper
 	now      func() time.Time
+	logger   *slog.Logger
 	weeks    map[seasonWeek]*messages.PlayerWeek
 }
 
-func newPlayerProps(playerID string, scorer *actor.PID, now func() time.Time) *actor.Props {
+func newPlayerProps(playerID string, scorer *actor.PID, state *StateKeeper, now func() time.Time, logger *slog.Logger) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &playerActor{playerID: playerID, scorer: scorer, now: now, weeks: make(map[seasonWeek]*messages.PlayerWeek)}
+		return &playerActor{playerID: playerID, scorer: scorer, state: state, now: now, logger: logger}
 	})
 }
 
 func (a *playerActor) Receive(ctx actor.Context) {
 	switch message := ctx.Message().(type) {
+	case *actor.Started:
+		a.rehydrate()
+
 	case *messages.ObservePlayer:
-		deltas := a.observe(ctx, message)
-		ctx.Respond(&messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(deltas)})
+		changed := a.observe(ctx, message)
+		if len(changed) > 0 {
+			a.state.PutPlayer(a.snapshot(), changed)
+		}
+		ctx.Respond(&messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(len(changed))})
+
+	case *messages.Remirror:
+		a.state.PutPlayer(a.snapshot(), nil)
 	}
 }
 
+// rehydrate loads the state this player had before the actor started. When
+// that fails the actor starts empty, and the next poll announces the
+// player's rows again.
+func (a *playerActor) rehydrate() {
+	a.weeks = make(map[seasonWeek]*messages.PlayerWeek)
+
+	saved, found, err := a.state.Player(context.Background(), a.playerID)
+	if err != nil {
+		a.logger.Error("rehydrate player failed, starting empty", "player_id", a.playerID, "error", err)
+		return
+	}
+	if !found {
+		return
+	}
+	for _, row := range saved.GetWeeks() {
+		a.weeks[seasonWeek{season: row.GetSeason(), week: row.GetWeek()}] = row
+	}
+}
+
+// snapshot returns the actor's rows as a PlayerState sorted by season and
+// week. The rows are shared, never modified.
+func (a *playerActor) snapshot() *messages.PlayerState {
+	state := &messages.PlayerState{PlayerId: a.playerID, Weeks: make([]*messages.PlayerWeek, 0, len(a.weeks))}
+	for _, row := range a.weeks {
+		state.Weeks = append(state.Weeks, row)
+	}
+	sort.Slice(state.Weeks, func(i, j int) bool {
+		left, right := state.Weeks[i], state.Weeks[j]
+		if left.GetSeason() != right.GetSeason() {
+			return left.GetSeason() < right.GetSeason()
+		}
+		return left.GetWeek() < right.GetWeek()
+	})
+	return state
+}
+
 // observe compares each row with the last one seen for its week, stores the
-// rows that changed and sends one delta per changed week.
-func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer) int {
-	deltas := 0
+// rows that changed, sends one delta per changed week and returns the
+// changed rows.
+func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer) []*messages.PlayerWeek {
+	var changed []*messages.PlayerWeek
 	for _, row := range message.GetWeeks() {
 		key := seasonWeek{season: row.GetSeason(), week: row.GetWeek()}
 		previous, seen := a.weeks[key]
@@ -62,7 +118,7 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 		}
 
 		a.weeks[key] = row
-		deltas++
+		changed = append(changed, row)
 		ctx.Send(a.scorer, &messages.PlayerStatsDelta{
 			Current:          row,
 			Changes:          changes,
@@ -71,7 +127,7 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 			DetectedUnixNano: a.now().UnixNano(),
 		})
 	}
-	return deltas
+	return changed
 }
 
 // isEarlierWeek reports whether key is before the current season and week.

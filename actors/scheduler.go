@@ -20,6 +20,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/nflsync/nflsync/messages"
+	"github.com/nflsync/nflsync/metrics"
 )
 
 const (
@@ -44,19 +45,22 @@ type schedulerActor struct {
 	fetcher           *actor.PID
 	liveInterval      time.Duration
 	offseasonInterval time.Duration
+	metrics           *metrics.Metrics
 	logger            *slog.Logger
 
 	games     []*messages.GameTiming
 	stopTimer func() bool
 }
 
-func newSchedulerProps(clock messages.Clock, fetcher *actor.PID, liveInterval, offseasonInterval time.Duration, logger *slog.Logger) *actor.Props {
+func newSchedulerProps(clock messages.Clock, fetcher *actor.PID, liveInterval, offseasonInterval time.Duration,
+	recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &schedulerActor{
 			clock:             clock,
 			fetcher:           fetcher,
 			liveInterval:      liveInterval,
 			offseasonInterval: offseasonInterval,
+			metrics:           recorder,
 			logger:            logger,
 		}
 	})
@@ -113,6 +117,9 @@ func (a *schedulerActor) schedule(ctx actor.Context, at time.Time) {
 // interval.
 func (a *schedulerActor) nextInterval(now time.Time) time.Duration {
 	interval := a.offseasonInterval
+	live := 0
+	defer func() { a.metrics.GamesLive.Set(float64(live)) }()
+
 	for _, game := range a.games {
 		if game.GetFinal() || game.GetKickoffUnix() == 0 {
 			continue
@@ -121,9 +128,11 @@ func (a *schedulerActor) nextInterval(now time.Time) time.Duration {
 		kickoff := time.Unix(game.GetKickoffUnix(), 0)
 		opens, closes := kickoff.Add(-liveWindowLead), kickoff.Add(liveWindowMax)
 		if !now.Before(opens) && now.Before(closes) {
-			return a.liveInterval
+			live++
+			interval = a.liveInterval
+			continue
 		}
-		if opens.After(now) {
+		if opens.After(now) && live == 0 {
 			interval = min(interval, opens.Sub(now))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/nflsync/nflsync/messages"
+	"github.com/nflsync/nflsync/metrics"
 )
 
 // fakeClock is a Clock whose time moves only when the test calls Advance.
@@ -122,7 +123,7 @@ func TestSchedulerIntervals(t *testing.T) {
 
 	system := actor.NewActorSystem()
 	fetcher := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return recorder }))
-	scheduler := system.Root.Spawn(newSchedulerProps(clock, fetcher, time.Minute, time.Hour, system.Logger()))
+	scheduler := system.Root.Spawn(newSchedulerProps(clock, fetcher, time.Minute, time.Hour, metrics.New(), system.Logger()))
 	t.Cleanup(func() { system.Root.Stop(scheduler) })
 
 	// The first tick goes out at once.
@@ -171,7 +172,7 @@ func TestSchedulerFinalGameIsNotLive(t *testing.T) {
 
 	system := actor.NewActorSystem()
 	fetcher := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return recorder }))
-	scheduler := system.Root.Spawn(newSchedulerProps(clock, fetcher, time.Minute, time.Hour, system.Logger()))
+	scheduler := system.Root.Spawn(newSchedulerProps(clock, fetcher, time.Minute, time.Hour, metrics.New(), system.Logger()))
 	t.Cleanup(func() { system.Root.Stop(scheduler) })
 
 	waitFor(t, "first tick", func() bool { return recorder.count() == 1 })

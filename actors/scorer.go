@@ -13,23 +13,26 @@ package actors
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/shopspring/decimal"
 
 	"github.com/nflsync/nflsync/actors/scoring"
 	"github.com/nflsync/nflsync/messages"
+	"github.com/nflsync/nflsync/metrics"
 )
 
 type scorerActor struct {
-	scorer *scoring.Scorer
-	hub    *Hub
-	logger *slog.Logger
+	scorer  *scoring.Scorer
+	hub     *Hub
+	metrics *metrics.Metrics
+	logger  *slog.Logger
 }
 
-func newScorerProps(scorer *scoring.Scorer, hub *Hub, logger *slog.Logger) *actor.Props {
+func newScorerProps(scorer *scoring.Scorer, hub *Hub, recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &scorerActor{scorer: scorer, hub: hub, logger: logger}
+		return &scorerActor{scorer: scorer, hub: hub, metrics: recorder, logger: logger}
 	})
 }
 
@@ -42,8 +45,11 @@ func (a *scorerActor) Receive(ctx actor.Context) {
 
 func (a *scorerActor) score(ctx actor.Context, delta *messages.PlayerStatsDelta) {
 	row := delta.GetCurrent()
+	a.metrics.Deltas.WithLabelValues(metrics.DeltaPlayerStats).Inc()
 
+	started := time.Now()
 	update, err := scoreDelta(a.scorer, delta)
+	a.metrics.ScoringDuration.Observe(time.Since(started).Seconds())
 	if err != nil {
 		a.logger.Error("score player-week failed", "player_id", row.GetPlayerId(),
 			"season", row.GetSeason(), "week", row.GetWeek(), "error", err)

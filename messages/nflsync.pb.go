@@ -808,9 +808,13 @@ func (x *ObservePlayer) GetCurrentWeek() int32 {
 // ObserveGame carries one game from one poll to the game's actor. Sent by
 // the fetcher.
 type ObserveGame struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Cycle         uint64                 `protobuf:"varint,1,opt,name=cycle,proto3" json:"cycle,omitempty"`
-	Game          *Game                  `protobuf:"bytes,2,opt,name=game,proto3" json:"game,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Cycle uint64                 `protobuf:"varint,1,opt,name=cycle,proto3" json:"cycle,omitempty"`
+	Game  *Game                  `protobuf:"bytes,2,opt,name=game,proto3" json:"game,omitempty"`
+	// The current season and week: a game of the current week is also
+	// published on the scoreboard stream.
+	CurrentSeason int32 `protobuf:"varint,3,opt,name=current_season,json=currentSeason,proto3" json:"current_season,omitempty"`
+	CurrentWeek   int32 `protobuf:"varint,4,opt,name=current_week,json=currentWeek,proto3" json:"current_week,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -857,6 +861,20 @@ func (x *ObserveGame) GetGame() *Game {
 		return x.Game
 	}
 	return nil
+}
+
+func (x *ObserveGame) GetCurrentSeason() int32 {
+	if x != nil {
+		return x.CurrentSeason
+	}
+	return 0
+}
+
+func (x *ObserveGame) GetCurrentWeek() int32 {
+	if x != nil {
+		return x.CurrentWeek
+	}
+	return 0
 }
 
 // DiffDone is the reply of a player or game actor to an Observe message:
@@ -1615,6 +1633,45 @@ func (x *PlayerState) GetWeeks() []*PlayerWeek {
 	return nil
 }
 
+// Remirror asks every player and game actor to write its whole state to the
+// mirror again, after the mirror lost its contents (a Hazelcast cluster that
+// restarted empty). Sent to the fetcher, which forwards it to its children.
+type Remirror struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Remirror) Reset() {
+	*x = Remirror{}
+	mi := &file_nflsync_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Remirror) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Remirror) ProtoMessage() {}
+
+func (x *Remirror) ProtoReflect() protoreflect.Message {
+	mi := &file_nflsync_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Remirror.ProtoReflect.Descriptor instead.
+func (*Remirror) Descriptor() ([]byte, []int) {
+	return file_nflsync_proto_rawDescGZIP(), []int{21}
+}
+
 var File_nflsync_proto protoreflect.FileDescriptor
 
 const file_nflsync_proto_rawDesc = "" +
@@ -1688,10 +1745,12 @@ const file_nflsync_proto_rawDesc = "" +
 	"\tplayer_id\x18\x02 \x01(\tR\bplayerId\x12)\n" +
 	"\x05weeks\x18\x03 \x03(\v2\x13.nflsync.PlayerWeekR\x05weeks\x12%\n" +
 	"\x0ecurrent_season\x18\x04 \x01(\x05R\rcurrentSeason\x12!\n" +
-	"\fcurrent_week\x18\x05 \x01(\x05R\vcurrentWeek\"F\n" +
+	"\fcurrent_week\x18\x05 \x01(\x05R\vcurrentWeek\"\x90\x01\n" +
 	"\vObserveGame\x12\x14\n" +
 	"\x05cycle\x18\x01 \x01(\x04R\x05cycle\x12!\n" +
-	"\x04game\x18\x02 \x01(\v2\r.nflsync.GameR\x04game\"8\n" +
+	"\x04game\x18\x02 \x01(\v2\r.nflsync.GameR\x04game\x12%\n" +
+	"\x0ecurrent_season\x18\x03 \x01(\x05R\rcurrentSeason\x12!\n" +
+	"\fcurrent_week\x18\x04 \x01(\x05R\vcurrentWeek\"8\n" +
 	"\bDiffDone\x12\x14\n" +
 	"\x05cycle\x18\x01 \x01(\x04R\x05cycle\x12\x16\n" +
 	"\x06deltas\x18\x02 \x01(\x05R\x06deltas\"\xde\x01\n" +
@@ -1750,7 +1809,9 @@ const file_nflsync_proto_rawDesc = "" +
 	" \x01(\tR\fdateModified\"U\n" +
 	"\vPlayerState\x12\x1b\n" +
 	"\tplayer_id\x18\x01 \x01(\tR\bplayerId\x12)\n" +
-	"\x05weeks\x18\x02 \x03(\v2\x13.nflsync.PlayerWeekR\x05weeks*\x8b\x01\n" +
+	"\x05weeks\x18\x02 \x03(\v2\x13.nflsync.PlayerWeekR\x05weeks\"\n" +
+	"\n" +
+	"\bRemirror*\x8b\x01\n" +
 	"\n" +
 	"StreamKind\x12\x1b\n" +
 	"\x17STREAM_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
@@ -1772,7 +1833,7 @@ func file_nflsync_proto_rawDescGZIP() []byte {
 }
 
 var file_nflsync_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nflsync_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_nflsync_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_nflsync_proto_goTypes = []any{
 	(StreamKind)(0),          // 0: nflsync.StreamKind
 	(*Stat)(nil),             // 1: nflsync.Stat
@@ -1796,6 +1857,7 @@ var file_nflsync_proto_goTypes = []any{
 	(*RosterEntry)(nil),      // 19: nflsync.RosterEntry
 	(*Injury)(nil),           // 20: nflsync.Injury
 	(*PlayerState)(nil),      // 21: nflsync.PlayerState
+	(*Remirror)(nil),         // 22: nflsync.Remirror
 }
 var file_nflsync_proto_depIdxs = []int32{
 	1,  // 0: nflsync.PlayerWeek.stats:type_name -> nflsync.Stat
@@ -1833,7 +1895,7 @@ func file_nflsync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nflsync_proto_rawDesc), len(file_nflsync_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

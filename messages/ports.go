@@ -146,6 +146,16 @@ type Store interface {
 	// InsertSyncRun records one finished sync cycle.
 	InsertSyncRun(ctx context.Context, run SyncRun) error
 
+	// Players returns every stored player with all of its weeks, for
+	// rehydrating every player actor at start-up in one read.
+	Players(ctx context.Context) ([]*PlayerState, error)
+
+	// Games returns every stored game.
+	Games(ctx context.Context) ([]*Game, error)
+
+	// LastSyncRun returns the newest successful sync run, or found=false.
+	LastSyncRun(ctx context.Context) (run SyncRun, found bool, err error)
+
 	Close(ctx context.Context) error
 }
 

@@ -27,12 +27,12 @@
 // FerretDB has no Decimal128, so every decimal is stored as its canonical
 // decimal string, such as "18.58", "-2" or "0", exactly as messages.Stat
 // carries it. Strings round-trip exactly and compare equal when the
-// numbers are equal. The stats of a player-week are a sub-document
-// {stat_name: "value"} in the order of PlayerWeek.Stats (sorted by name):
-// one field per stat can be queried by path (stats.passing_yards) and
-// keeps documents small. Stat names are nflverse column names, and a
-// name that is empty, contains "." or starts with "$" is rejected as
-// invalid. Points, when they are stored, follow the same rule: the
+// numbers are equal. The stats of a player-week are one string field
+// holding a JSON object {"stat_name": "value"} with sorted keys, because
+// FerretDB's SQLite handler spends most of its time per BSON field and a
+// row has about 100 stats; a sub-document was ten times slower to write
+// and read. Stat names are nflverse column names, and a name that is
+// empty, contains "." or starts with "$" is rejected as invalid. Points, when they are stored, follow the same rule: the
 // Points.Points string, never a float.
 //
 // # Writes and retries

@@ -152,11 +152,13 @@ func TestStoreDecimalRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read raw document: %v", err)
 	}
-	for _, name := range []string{"fantasy_points", "fumbles_lost", "passing_epa", "rushing_yards", "total_yards"} {
-		value := raw.Lookup("stats", name)
-		if value.Type != bson.TypeString {
-			t.Errorf("stats.%s is stored as %v, want a string", name, value.Type)
-		}
+	stats, ok := raw.Lookup("stats").StringValueOK()
+	if !ok {
+		t.Fatalf("stats is stored as %v, want a string", raw.Lookup("stats").Type)
+	}
+	want := `{"fantasy_points":"18.58","fumbles_lost":"0","passing_epa":"0.02","rushing_yards":"-2","total_yards":"1234567.891"}`
+	if stats != want {
+		t.Errorf("stats = %s, want %s (decimal strings, keys sorted)", stats, want)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,19 @@ type config struct {
 	ListenAddr        string
 	LogFormat         string
 	LogLevel          string
+
+	// MongoURI empty means: run embedded FerretDB under DataDir.
+	MongoURI      string
+	MongoDatabase string
+	DataDir       string
+
+	// HazelcastAddresses empty means: an in-memory mirror (one node only).
+	HazelcastAddresses   []string
+	HazelcastClusterName string
+
+	MetricsAddr    string
+	AllowedOrigins string
+	AuthSecret     string
 }
 
 // Source kinds of NFL_SYNC_SOURCE.
@@ -35,6 +49,16 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		ListenAddr:      valueOr(getenv("NFL_SYNC_LISTEN_ADDR"), "127.0.0.1:8080"),
 		LogFormat:       valueOr(getenv("NFL_SYNC_LOG_FORMAT"), "text"),
 		LogLevel:        valueOr(getenv("NFL_SYNC_LOG_LEVEL"), "info"),
+
+		MongoURI:             getenv("NFL_SYNC_MONGO_URI"),
+		MongoDatabase:        valueOr(getenv("NFL_SYNC_MONGO_DATABASE"), "nflsync"),
+		DataDir:              valueOr(getenv("NFL_SYNC_DATA_DIR"), "./data"),
+		HazelcastAddresses:   splitList(getenv("NFL_SYNC_HAZELCAST_ADDRESSES")),
+		HazelcastClusterName: valueOr(getenv("NFL_SYNC_HAZELCAST_CLUSTER_NAME"), "dev"),
+
+		MetricsAddr:    getenv("NFL_SYNC_METRICS_ADDR"),
+		AllowedOrigins: getenv("NFL_SYNC_ALLOWED_ORIGINS"),
+		AuthSecret:     getenv("NFL_SYNC_AUTH_SECRET"),
 	}
 
 	var err error
@@ -54,7 +78,22 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return nil, fmt.Errorf("invalid NFL_SYNC_LOG_FORMAT %q: use text or json", cfg.LogFormat)
 	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("invalid NFL_SYNC_LOG_LEVEL %q: use debug, info, warn or error", cfg.LogLevel)
+	}
 	return cfg, nil
+}
+
+// splitList splits a comma-separated list and drops empty items.
+func splitList(value string) []string {
+	var items []string
+	for _, item := range strings.Split(value, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
 }
 
 func valueOr(value, fallback string) string {

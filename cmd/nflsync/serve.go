@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 	"github.com/nflsync/nflsync/adapters/nflverse"
 	"github.com/nflsync/nflsync/adapters/websocket"
 	"github.com/nflsync/nflsync/messages"
+	"github.com/nflsync/nflsync/metrics"
+	"github.com/nflsync/nflsync/web"
 )
 
 // shutdownTimeout bounds the graceful stop of the HTTP server.
@@ -58,8 +61,37 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	if err != nil {
 		return err
 	}
+	recorder := metrics.New()
+	recorder.ClusterMembers.Set(1)
+	readiness := metrics.NewReadiness(metrics.DependencySource, metrics.DependencyStore, metrics.DependencyMirror)
 
-	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+	// The fetcher forwards Remirror to every player and game actor. The
+	// mirror can report a loss before the pipeline exists, so the PID is
+	// read when the report comes.
+	var fetcher atomic.Pointer[actor.PID]
+	var system *actor.ActorSystem
+	remirror := func() {
+		if pid := fetcher.Load(); pid != nil {
+			logger.Warn("mirror lost its contents, refilling it")
+			system.Root.Send(pid, &messages.Remirror{})
+		}
+	}
+
+	state, closeState, err := openState(ctx, cfg, logger, recorder, remirror)
+	if err != nil {
+		return err
+	}
+	defer closeState()
+	readiness.SetStoreConnected(true)
+	readiness.SetMirrorConnected(true)
+
+	if replay, ok := source.(*nflverse.Replay); ok {
+		resumeReplay(ctx, replay, state.store, logger)
+	}
+	stopKeeper := runInBackground(state.keeper.Run)
+	defer stopKeeper()
+
+	system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return logger.With("component", "protoactor")
 	}))
 	defer system.Shutdown()
@@ -69,37 +101,75 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		Source:            source,
 		Clock:             clock,
 		Hub:               hub,
+		State:             state.keeper,
+		Store:             state.store,
+		Metrics:           recorder,
 		RuleSets:          scoring.Presets(),
 		LiveInterval:      cfg.Interval,
 		OffseasonInterval: cfg.OffseasonInterval,
 		Polling:           cfg.Enabled,
 		Logger:            logger,
+		CycleListeners:    []*actor.PID{spawnReadinessListener(system, readiness)},
 	})
 	if err != nil {
 		return err
 	}
 	defer pipeline.Stop(system)
+	fetcher.Store(pipeline.Fetcher)
 
+	sessions := websocket.NewHandler(system, hub, websocket.Options{
+		AllowedOrigins: websocket.ParseAllowedOrigins(cfg.AllowedOrigins),
+		AuthSecret:     []byte(cfg.AuthSecret),
+		Snapshotter:    pipeline.Snapshots,
+		Metrics:        recorder.Sessions(),
+	})
+	return serveHTTP(ctx, cfg, logger, ready, sessions, recorder, readiness)
+}
+
+// serveHTTP serves the public routes, and /metrics on NFL_SYNC_METRICS_ADDR
+// when it is set (else on the public listener), until ctx is done. It closes
+// the WebSocket sessions first, with a reconnect hint, then the listeners.
+func serveHTTP(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- string,
+	sessions *websocket.Handler, recorder *metrics.Metrics, readiness *metrics.Readiness) error {
 	mux := http.NewServeMux()
-	mux.Handle("/ws", websocket.NewHandler(system, hub, websocket.Options{}))
+	mux.Handle(websocket.Path, sessions)
+	mux.Handle("/", web.StaticHandler())
+	mux.Handle("/readyz", readiness)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 
-	listener, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		return fmt.Errorf("listen on %s (NFL_SYNC_LISTEN_ADDR): %w", cfg.ListenAddr, err)
+	servers := []*http.Server{{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	addresses := []string{cfg.ListenAddr}
+	if cfg.MetricsAddr == "" {
+		mux.Handle(metrics.Path, recorder.Handler())
+	} else {
+		metricsMux := http.NewServeMux()
+		metricsMux.Handle(metrics.Path, recorder.Handler())
+		servers = append(servers, &http.Server{Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second})
+		addresses = append(addresses, cfg.MetricsAddr)
 	}
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
-	logger.Info("nflsync started", "listen_addr", listener.Addr().String(), "source", cfg.Source,
+	served := make(chan error, len(servers))
+	var publicAddress string
+	for i, server := range servers {
+		listener, err := net.Listen("tcp", addresses[i])
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", addresses[i], err)
+		}
+		defer listener.Close()
+		if i == 0 {
+			publicAddress = listener.Addr().String()
+		}
+		logger.Info("listening", "address", listener.Addr().String(), "metrics_here", i == len(servers)-1)
+		go func() { served <- server.Serve(listener) }()
+	}
+
+	logger.Info("nflsync started", "listen_addr", publicAddress, "source", cfg.Source,
 		"polling", cfg.Enabled, "interval", cfg.Interval, "offseason_interval", cfg.OffseasonInterval)
 	if ready != nil {
-		ready <- listener.Addr().String()
+		ready <- publicAddress
 	}
-
-	served := make(chan error, 1)
-	go func() { served <- server.Serve(listener) }()
 
 	select {
 	case err := <-served:
@@ -110,10 +180,40 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	logger.Info("nflsync stopping")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		logger.Warn("HTTP shutdown incomplete", "error", err)
+	if err := sessions.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("WebSocket shutdown incomplete", "error", err)
+	}
+	for _, server := range servers {
+		if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Warn("HTTP shutdown incomplete", "error", err)
+		}
 	}
 	return nil
+}
+
+// runInBackground runs loop in a goroutine and returns a function that
+// cancels it and waits for it to return.
+func runInBackground(loop func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		loop(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// spawnReadinessListener spawns an actor that marks the source reached after
+// the first successful sync cycle.
+func spawnReadinessListener(system *actor.ActorSystem, readiness *metrics.Readiness) *actor.PID {
+	return system.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		if report, ok := ctx.Message().(*messages.SyncFinished); ok && report.GetOk() {
+			readiness.SetSourceReached(true)
+		}
+	}))
 }
 
 // openSource builds the source that NFL_SYNC_SOURCE names, with the clock the
@@ -135,9 +235,8 @@ func openSource(cfg *config) (messages.Source, messages.Clock, error) {
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		level = slog.LevelInfo
-	}
+	// loadConfig has validated the level.
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 
 	options := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "json" {

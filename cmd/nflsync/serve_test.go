@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,8 +20,9 @@ const (
 )
 
 type serverMessage struct {
-	Type string          `json:"type"`
-	Data json.RawMessage `json:"data"`
+	Type  string            `json:"type"`
+	Data  json.RawMessage   `json:"data"`
+	Items []json.RawMessage `json:"items"`
 
 	Deltas []struct {
 		GameID    string `json:"game_id"`
@@ -37,14 +40,24 @@ type playerUpdate struct {
 }
 
 // startReplayServer runs `nflsync serve` in-process on the 2024 replay with
-// a one-second interval and returns its address.
+// a one-second interval and a fresh data directory, and returns its address.
 func startReplayServer(t *testing.T) string {
+	t.Helper()
+	address, _ := startServer(t, t.TempDir(), "1")
+	return address
+}
+
+// startServer runs `nflsync serve` in-process on the 2024 replay over
+// dataDir with the given interval in seconds. It returns the address and a
+// function that stops the server gracefully; the test's cleanup stops it too.
+func startServer(t *testing.T, dataDir, intervalSeconds string) (string, func()) {
 	t.Helper()
 	cfg, err := loadConfig(func(name string) string {
 		return map[string]string{
 			"NFL_SYNC_SOURCE":           "replay:../../testdata/replay/2024",
-			"NFL_SYNC_INTERVAL_SECONDS": "1",
+			"NFL_SYNC_INTERVAL_SECONDS": intervalSeconds,
 			"NFL_SYNC_LISTEN_ADDR":      "127.0.0.1:0",
+			"NFL_SYNC_DATA_DIR":         dataDir,
 		}[name]
 	})
 	if err != nil {
@@ -54,24 +67,33 @@ func startReplayServer(t *testing.T) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logOutput io.Writer = io.Discard
+	if os.Getenv("NFL_SYNC_TEST_LOGS") != "" {
+		logOutput = os.Stderr
+	}
+	logger := slog.New(slog.NewTextHandler(logOutput, nil))
 	go func() { done <- serve(ctx, cfg, logger, ready) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
+
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
 
 	select {
 	case address := <-ready:
-		return address
+		return address, stop
 	case err := <-done:
 		t.Fatalf("serve stopped before it was ready: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve was not ready within 30s")
 	}
-	return ""
+	return "", stop
 }
 
 func dial(t *testing.T, address string, actions ...string) *websocket.Conn {
@@ -125,7 +147,7 @@ func TestServeReplayPushesSubscribedChanges(t *testing.T) {
 	// Game client: every message is about the subscribed game, and the
 	// final score arrives when week 10 is revealed.
 	for {
-		message := readMessage(t, game)
+		message := readLiveMessage(t, game)
 		if message.Type != "GAME_SCORES" {
 			t.Fatalf("game client: got %q, want GAME_SCORES", message.Type)
 		}
@@ -146,7 +168,7 @@ func TestServeReplayPushesSubscribedChanges(t *testing.T) {
 	// Mahomes's, weeks never repeat and each carries points per rule set.
 	seenWeeks := map[int]bool{}
 	for len(seenWeeks) < 3 {
-		message := readMessage(t, player)
+		message := readLiveMessage(t, player)
 		if message.Type != "PLAYER_UPDATE" {
 			t.Fatalf("player client: got %q, want PLAYER_UPDATE", message.Type)
 		}
@@ -166,5 +188,88 @@ func TestServeReplayPushesSubscribedChanges(t *testing.T) {
 				t.Errorf("week %d: no %s points in %v", update.Week, ruleSet, update.Points)
 			}
 		}
+	}
+}
+
+// readLiveMessage reads the next message that is not a SNAPSHOT page.
+func readLiveMessage(t *testing.T, conn *websocket.Conn) serverMessage {
+	t.Helper()
+	for {
+		message := readMessage(t, conn)
+		if message.Type != "SNAPSHOT" {
+			return message
+		}
+	}
+}
+
+// readPlayerUpdate reads the next live message, which must be a
+// PLAYER_UPDATE.
+func readPlayerUpdate(t *testing.T, conn *websocket.Conn) playerUpdate {
+	t.Helper()
+	message := readLiveMessage(t, conn)
+	if message.Type != "PLAYER_UPDATE" {
+		t.Fatalf("got %q, want PLAYER_UPDATE", message.Type)
+	}
+	var update playerUpdate
+	if err := json.Unmarshal(message.Data, &update); err != nil {
+		t.Fatalf("decode PLAYER_UPDATE data: %v", err)
+	}
+	return update
+}
+
+// TestServeRestartAnnouncesOnlyNewWeeks replays through week 5, stops the
+// server and starts it again on the same data directory: the second run
+// sends nothing about weeks 1-5 and week 6 exactly once.
+func TestServeRestartAnnouncesOnlyNewWeeks(t *testing.T) {
+	const joshAllenID = "00-0034857"
+	dataDir := t.TempDir()
+	subscribe := `{"action":"subscribe_player","player_id":"` + joshAllenID + `"}`
+
+	// First run: wait for week 5, then stop. The two-second interval
+	// leaves time to stop before week 6 is revealed.
+	address, stop := startServer(t, dataDir, "2")
+	first := dial(t, address, subscribe)
+	if ack := readMessage(t, first); ack.Type != "ACK" {
+		t.Fatalf("first run: got %q, want ACK", ack.Type)
+	}
+	for {
+		update := readPlayerUpdate(t, first)
+		if update.Week == 5 {
+			break
+		}
+	}
+	stop()
+
+	// Second run on the same data directory.
+	address, _ = startServer(t, dataDir, "2")
+	second := dial(t, address, subscribe)
+	if ack := readMessage(t, second); ack.Type != "ACK" {
+		t.Fatalf("second run: got %q, want ACK", ack.Type)
+	}
+
+	// The snapshot on subscribe comes from the stored state: weeks 1-5.
+	snapshot := readMessage(t, second)
+	if snapshot.Type != "SNAPSHOT" {
+		t.Fatalf("second run: got %q after the ACK, want SNAPSHOT", snapshot.Type)
+	}
+	var snapshotWeeks []int
+	for _, item := range snapshot.Items {
+		var week playerUpdate
+		if err := json.Unmarshal(item, &week); err != nil {
+			t.Fatalf("decode SNAPSHOT item: %v", err)
+		}
+		snapshotWeeks = append(snapshotWeeks, week.Week)
+	}
+	if len(snapshotWeeks) != 5 || snapshotWeeks[0] != 1 || snapshotWeeks[4] != 5 {
+		t.Fatalf("second run: SNAPSHOT weeks %v, want 1 through 5", snapshotWeeks)
+	}
+
+	update := readPlayerUpdate(t, second)
+	if update.Week != 6 {
+		t.Fatalf("second run: first update is week %d, want 6 (weeks 1-5 are stored)", update.Week)
+	}
+	update = readPlayerUpdate(t, second)
+	if update.Week != 7 {
+		t.Fatalf("second run: update after week 6 is week %d, want 7 (week 6 only once)", update.Week)
 	}
 }

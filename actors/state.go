@@ -1,0 +1,381 @@
+package actors
+
+// StateKeeper is not an actor. It stands between the player and game actors
+// and the two places their state survives them: the Mirror (Hazelcast or
+// in-memory), which holds each actor's whole live state, and the Store
+// (MongoDB), which holds every row. Actors hand it their changes and go on;
+// a single flush goroutine writes them in batches, so no document is ever
+// written by two goroutines at once, and writes that fail are kept and
+// retried on the next flush.
+//
+// Reads (rehydration on activation, snapshots for new subscribers) look at
+// the changes not yet written first, then the mirror, then the store, so an
+// actor that restarts after a panic sees the state it had just before.
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nflsync/nflsync/messages"
+)
+
+const (
+	// stateFlushInterval is how long changes wait to be batched. One poll
+	// produces its changes within a few milliseconds, so a poll's changes
+	// leave in one or two batches.
+	stateFlushInterval = 100 * time.Millisecond
+
+	// stateRetryMax caps the wait between flush attempts while the mirror
+	// or the store keeps failing.
+	stateRetryMax = 10 * time.Second
+
+	// stateWriteTimeout bounds one batch write.
+	stateWriteTimeout = 30 * time.Second
+
+	// stateReadTimeout bounds one rehydration read.
+	stateReadTimeout = 10 * time.Second
+)
+
+// StateObserver receives the outcome of each batch write, for metrics.
+// target is "mirror" or "store"; operation is "put_players", "put_games",
+// "upsert_player_weeks" or "upsert_games", the label values of
+// metrics.MirrorOperations and metrics.StoreOperations.
+type StateObserver func(target, operation string, duration time.Duration, err error)
+
+// StateKeeper batches and retries the writes of player and game state. Create
+// it with NewStateKeeper and run its flush loop with Run.
+type StateKeeper struct {
+	mirror   messages.Mirror
+	store    messages.Store // nil when nothing is persisted
+	observer StateObserver
+	logger   *slog.Logger
+
+	mu      sync.Mutex
+	pending stateBatch
+	// preloaded is what Preload read from the store, handed out once per
+	// key; after Preload the store is never read per key.
+	preloaded   stateBatch
+	preloadDone bool
+	// inflight is the batch being written; reads see it until it is done.
+	inflight stateBatch
+	wake     chan struct{}
+}
+
+// stateBatch is a set of changes keyed so that a newer change to the same
+// key replaces an older one.
+type stateBatch struct {
+	players map[string]*messages.PlayerState
+	weeks   map[string]*messages.PlayerWeek
+	games   map[string]*messages.Game
+}
+
+func newStateBatch() stateBatch {
+	return stateBatch{
+		players: make(map[string]*messages.PlayerState),
+		weeks:   make(map[string]*messages.PlayerWeek),
+		games:   make(map[string]*messages.Game),
+	}
+}
+
+func (b stateBatch) empty() bool {
+	return len(b.players) == 0 && len(b.weeks) == 0 && len(b.games) == 0
+}
+
+// NewStateKeeper returns a StateKeeper over mirror and store. store may be
+// nil; observer may be nil.
+func NewStateKeeper(mirror messages.Mirror, store messages.Store, observer StateObserver, logger *slog.Logger) *StateKeeper {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &StateKeeper{
+		mirror:    mirror,
+		store:     store,
+		observer:  observer,
+		logger:    logger,
+		pending:   newStateBatch(),
+		inflight:  newStateBatch(),
+		preloaded: newStateBatch(),
+		wake:      make(chan struct{}, 1),
+	}
+}
+
+func weekKey(row *messages.PlayerWeek) string {
+	return fmt.Sprintf("%d/%d/%s", row.GetSeason(), row.GetWeek(), row.GetPlayerId())
+}
+
+// PutPlayer queues a player's whole state for the mirror and the changed
+// rows for the store. The caller must not modify them afterwards.
+func (k *StateKeeper) PutPlayer(state *messages.PlayerState, changed []*messages.PlayerWeek) {
+	k.mu.Lock()
+	k.pending.players[state.GetPlayerId()] = state
+	if k.store != nil {
+		for _, row := range changed {
+			k.pending.weeks[weekKey(row)] = row
+		}
+	}
+	k.mu.Unlock()
+	k.signal()
+}
+
+// PutGame queues a game for the mirror and the store.
+func (k *StateKeeper) PutGame(game *messages.Game) {
+	k.mu.Lock()
+	k.pending.games[game.GetGameId()] = game
+	k.mu.Unlock()
+	k.signal()
+}
+
+func (k *StateKeeper) signal() {
+	select {
+	case k.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Preload reads every stored player and game in one pass, so that actors
+// activated after it rehydrate without a store query each. It is meant for
+// start-up, before the first poll.
+func (k *StateKeeper) Preload(ctx context.Context) error {
+	if k.store == nil {
+		return nil
+	}
+
+	players, err := k.store.Players(ctx)
+	if err != nil {
+		return fmt.Errorf("preload players: %w", err)
+	}
+	games, err := k.store.Games(ctx)
+	if err != nil {
+		return fmt.Errorf("preload games: %w", err)
+	}
+
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, state := range players {
+		k.preloaded.players[state.GetPlayerId()] = state
+	}
+	for _, game := range games {
+		k.preloaded.games[game.GetGameId()] = game
+	}
+	k.preloadDone = true
+	return nil
+}
+
+// Player returns the newest known state of a player: queued, being written,
+// mirrored, then stored, in that order. It is for the player's own actor:
+// what Preload read for the player is handed out once and then dropped.
+func (k *StateKeeper) Player(ctx context.Context, playerID string) (*messages.PlayerState, bool, error) {
+	return lookupState(ctx, k, playerID, playersOf, k.mirror.Player, storePlayer(k.store), true)
+}
+
+// PeekPlayer is Player for readers other than the player's actor, such as
+// snapshots; it leaves what Preload read in place.
+func (k *StateKeeper) PeekPlayer(ctx context.Context, playerID string) (*messages.PlayerState, bool, error) {
+	return lookupState(ctx, k, playerID, playersOf, k.mirror.Player, storePlayer(k.store), false)
+}
+
+// Game returns the newest known state of a game, like Player.
+func (k *StateKeeper) Game(ctx context.Context, gameID string) (*messages.Game, bool, error) {
+	return lookupState(ctx, k, gameID, gamesOf, k.mirror.Game, storeGame(k.store), true)
+}
+
+// PeekGame is Game for readers other than the game's actor, like PeekPlayer.
+func (k *StateKeeper) PeekGame(ctx context.Context, gameID string) (*messages.Game, bool, error) {
+	return lookupState(ctx, k, gameID, gamesOf, k.mirror.Game, storeGame(k.store), false)
+}
+
+func playersOf(batch stateBatch) map[string]*messages.PlayerState { return batch.players }
+
+func gamesOf(batch stateBatch) map[string]*messages.Game { return batch.games }
+
+type stateReader[V any] func(ctx context.Context, key string) (V, bool, error)
+
+func storePlayer(store messages.Store) stateReader[*messages.PlayerState] {
+	if store == nil {
+		return nil
+	}
+	return store.Player
+}
+
+func storeGame(store messages.Store) stateReader[*messages.Game] {
+	if store == nil {
+		return nil
+	}
+	return store.Game
+}
+
+// lookupState reads one key from the queued and in-flight batches, then the
+// mirror, then what Preload read (dropping it when consume is true), then
+// the store.
+func lookupState[V any](ctx context.Context, k *StateKeeper, key string, part func(stateBatch) map[string]V,
+	mirror, store stateReader[V], consume bool) (V, bool, error) {
+	var zero V
+
+	k.mu.Lock()
+	value, ok := part(k.pending)[key]
+	if !ok {
+		value, ok = part(k.inflight)[key]
+	}
+	k.mu.Unlock()
+	if ok {
+		return value, true, nil
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, stateReadTimeout)
+	defer cancel()
+
+	value, found, err := mirror(ctx, key)
+	if err != nil {
+		k.logger.Warn("read from mirror failed, trying the store", "key", key, "error", err)
+	}
+	if found {
+		return value, true, nil
+	}
+
+	k.mu.Lock()
+	value, ok = part(k.preloaded)[key]
+	if consume {
+		delete(part(k.preloaded), key)
+	}
+	preloadDone := k.preloadDone
+	k.mu.Unlock()
+	if ok {
+		return value, true, nil
+	}
+	if store == nil || preloadDone {
+		return zero, false, err
+	}
+	return store(ctx, key)
+}
+
+// Run flushes queued changes until ctx is done, then makes one last attempt
+// to write what is left. A write in progress when ctx is done is finished,
+// not cancelled, because a cancelled write can leave a connection broken
+// mid-request.
+func (k *StateKeeper) Run(ctx context.Context) {
+	delay := stateFlushInterval
+	for {
+		select {
+		case <-ctx.Done():
+			if err := k.Flush(context.Background()); err != nil {
+				k.logger.Error("final state flush failed, unwritten changes are lost", "error", err)
+			}
+			return
+		case <-k.wake:
+		}
+
+		// Let the rest of the poll's changes arrive, then write them all.
+		select {
+		case <-ctx.Done():
+			continue
+		case <-time.After(delay):
+		}
+
+		if err := k.Flush(context.Background()); err != nil {
+			delay = min(delay*2, stateRetryMax)
+			k.logger.Warn("state flush failed, retrying", "retry_in", delay, "error", err)
+			k.signal()
+			continue
+		}
+		delay = stateFlushInterval
+	}
+}
+
+// Flush writes every queued change now. Changes that fail to be written are
+// queued again unless a newer change to the same key arrived meanwhile.
+func (k *StateKeeper) Flush(ctx context.Context) error {
+	k.mu.Lock()
+	batch := k.pending
+	k.pending = newStateBatch()
+	k.inflight = batch
+	k.mu.Unlock()
+
+	if batch.empty() {
+		return nil
+	}
+
+	failed := k.write(ctx, batch)
+
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.inflight = newStateBatch()
+	requeue(k.pending.players, failed.players)
+	requeue(k.pending.weeks, failed.weeks)
+	requeue(k.pending.games, failed.games)
+
+	if failed.empty() {
+		return nil
+	}
+	return fmt.Errorf("write state: %d players, %d player-weeks and %d games not written",
+		len(failed.players), len(failed.weeks), len(failed.games))
+}
+
+// write writes one batch and returns the parts that failed.
+func (k *StateKeeper) write(ctx context.Context, batch stateBatch) stateBatch {
+	ctx, cancel := context.WithTimeout(ctx, stateWriteTimeout)
+	defer cancel()
+
+	failed := newStateBatch()
+	if len(batch.players) > 0 && k.timed(ctx, "mirror", "put_players", func(ctx context.Context) error {
+		return k.mirror.PutPlayers(ctx, mapValues(batch.players))
+	}) != nil {
+		failed.players = batch.players
+	}
+
+	if len(batch.games) > 0 && k.timed(ctx, "mirror", "put_games", func(ctx context.Context) error {
+		return k.mirror.PutGames(ctx, mapValues(batch.games))
+	}) != nil {
+		failed.games = batch.games
+	}
+
+	if k.store == nil {
+		return failed
+	}
+
+	if len(batch.weeks) > 0 && k.timed(ctx, "store", "upsert_player_weeks", func(ctx context.Context) error {
+		return k.store.UpsertPlayerWeeks(ctx, mapValues(batch.weeks))
+	}) != nil {
+		failed.weeks = batch.weeks
+	}
+
+	// A game that failed the mirror is retried whole, store included;
+	// writes are idempotent upserts, so writing it twice is harmless.
+	if len(batch.games) > 0 && k.timed(ctx, "store", "upsert_games", func(ctx context.Context) error {
+		return k.store.UpsertGames(ctx, mapValues(batch.games))
+	}) != nil {
+		failed.games = batch.games
+	}
+	return failed
+}
+
+func (k *StateKeeper) timed(ctx context.Context, target, operation string, write func(context.Context) error) error {
+	started := time.Now()
+	err := write(ctx)
+	if k.observer != nil {
+		k.observer(target, operation, time.Since(started), err)
+	}
+	if err != nil {
+		k.logger.Warn("state write failed", "target", target, "operation", operation, "error", err)
+	}
+	return err
+}
+
+// requeue puts failed entries back unless a newer one is already queued.
+func requeue[V any](pending, failed map[string]V) {
+	for key, value := range failed {
+		if _, newer := pending[key]; !newer {
+			pending[key] = value
+		}
+	}
+}
+
+func mapValues[V any](values map[string]V) []V {
+	list := make([]V, 0, len(values))
+	for _, value := range values {
+		list = append(list, value)
+	}
+	return list
+}
