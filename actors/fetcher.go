@@ -57,11 +57,11 @@ type loadResult struct {
 
 // fetcherConfig is what the fetcher needs from the pipeline.
 type fetcherConfig struct {
-	source messages.Source
-	clock  messages.Clock
-	scorer *actor.PID
-	hub    *Hub
-	state  *StateKeeper
+	source  messages.Source
+	clock   messages.Clock
+	scorer  *actor.PID
+	hub     *Hub
+	state   *StateKeeper
 	store   messages.Store // nil records no sync runs
 	metrics *metrics.Metrics
 	logger  *slog.Logger

@@ -28,8 +28,8 @@ import (
 )
 
 type gameActor struct {
-	gameID string
-	hub    *Hub
+	gameID  string
+	hub     *Hub
 	state   *StateKeeper
 	metrics *metrics.Metrics
 	now     func() time.Time

@@ -89,11 +89,11 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 	pipeline := &Pipeline{Snapshots: NewSnapshots(config.State, scorer)}
 	pipeline.Scorer = system.Root.Spawn(newScorerProps(scorer, config.Hub, recorder, logger))
 	pipeline.Fetcher = system.Root.Spawn(newFetcherProps(fetcherConfig{
-		source: config.Source,
-		clock:  config.Clock,
-		scorer: pipeline.Scorer,
-		hub:    config.Hub,
-		state:  config.State,
+		source:  config.Source,
+		clock:   config.Clock,
+		scorer:  pipeline.Scorer,
+		hub:     config.Hub,
+		state:   config.State,
 		store:   config.Store,
 		metrics: recorder,
 		logger:  logger,
