@@ -11,6 +11,10 @@ const (
 	TypeGameScores   = "GAME_SCORES"
 	TypeAck          = "ACK"
 	TypeError        = "ERROR"
+
+	// League streams ("league:<id>") carry these two.
+	TypePlayerStats       = "PLAYER_STATS"
+	TypeLeaderboardUpdate = "LEADERBOARD_UPDATE"
 )
 
 // Error codes of ERROR messages.
@@ -59,6 +63,56 @@ type GameScoreData struct {
 	Previous   map[string]*string `json:"previous"`
 	FirstSeen  bool               `json:"first_seen"`
 	DetectedAt time.Time          `json:"detected_at"`
+}
+
+// LeaguePlayerStats is one item of a PLAYER_STATS message: a change to a
+// rostered player's week, with points under the league's rule set only.
+type LeaguePlayerStats struct {
+	// TeamID is the league team whose roster has the player.
+	TeamID string `json:"team_id"`
+
+	// Counted reports whether the week counts for the team: it is one of
+	// the league's weeks, and the player starts when the team has a lineup
+	// for that week.
+	Counted bool `json:"counted"`
+
+	*PlayerUpdateData
+}
+
+// PlayerStatsMessage is the PLAYER_STATS message that a league stream
+// carries at most once per poll, with the poll's changes to the league's
+// rostered players. Points and previous_points of each item are keyed by
+// RuleSet, the name of the league's rule set.
+type PlayerStatsMessage struct {
+	Type     string               `json:"type"`
+	LeagueID string               `json:"league_id"`
+	RuleSet  string               `json:"rule_set"`
+	Players  []*LeaguePlayerStats `json:"players"`
+}
+
+// LeaderboardRow is one team's row of a league leaderboard: an item of a
+// LEADERBOARD_UPDATE and of a league stream's SNAPSHOT. Points is the sum
+// over the league's weeks, a decimal string rounded to 2 places. Change is
+// Points minus the team's points in the league's previous
+// LEADERBOARD_UPDATE, or Points itself for a team that is new since then.
+type LeaderboardRow struct {
+	Rank     int    `json:"rank"`
+	TeamID   string `json:"team_id"`
+	TeamName string `json:"team_name"`
+	Points   string `json:"points"`
+	Change   string `json:"change"`
+}
+
+// LeaderboardUpdateMessage is the LEADERBOARD_UPDATE message, sent on a
+// league stream after a poll or an edit that changed the leaderboard. Rows
+// are sorted by rank, and tied teams share a rank (1, 1, 3).
+type LeaderboardUpdateMessage struct {
+	Type     string           `json:"type"`
+	LeagueID string           `json:"league_id"`
+	RuleSet  string           `json:"rule_set"`
+	Season   int32            `json:"season"`
+	Weeks    []int32          `json:"weeks"`
+	Rows     []LeaderboardRow `json:"rows"`
 }
 
 type playerUpdateMessage struct {
