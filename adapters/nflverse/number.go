@@ -14,6 +14,11 @@ const noisePlaces = 10
 // to noisePlaces for the rounding to count as removing float noise.
 const maxCleanPlaces = noisePlaces - 4
 
+// maxExponent bounds the decimal exponent of a value written with one, such
+// as "1e-05". Stats are far smaller, and a larger exponent would make the
+// canonical string huge.
+const maxExponent = 100
+
 // canonicalNumber returns the canonical decimal string of a non-null
 // trimmed value, or ok=false when value is not a number.
 //
@@ -34,6 +39,10 @@ func canonicalNumber(value string) (string, bool) {
 	// decimal parse. decimal.String prints no exponent and no trailing zeros.
 	parsed, err := decimal.NewFromString(value)
 	if err != nil {
+		return "", false
+	}
+	if exponent := parsed.Exponent(); exponent > maxExponent || exponent < -maxExponent {
+		// "1e999999999" would print a billion digits.
 		return "", false
 	}
 	canonical, ok := canonicalPlain(parsed.String())

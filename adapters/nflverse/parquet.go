@@ -54,7 +54,11 @@ func openParquetTable(r io.ReaderAt, size int64, name string) (t *table, err err
 		if !ok || leaf.ColumnIndex != i {
 			return nil, fmt.Errorf("read %s: parquet: schema column %q has no leaf %d", name, column, i)
 		}
-		reader.formats = append(reader.formats, parquetFormatter(leaf.Node.Type()))
+		format, err := parquetFormatter(leaf.Node.Type())
+		if err != nil {
+			return nil, fmt.Errorf("read %s: parquet: column %s: %w", name, column, err)
+		}
+		reader.formats = append(reader.formats, format)
 	}
 	reader.record = make([]string, len(reader.formats))
 
@@ -158,28 +162,31 @@ func (p *parquetRecords) Close() error {
 
 // parquetFormatter returns the function that prints a non-null value of a
 // column of type typ as nflverse's CSV writer would.
-func parquetFormatter(typ parquet.Type) func(parquet.Value) string {
+func parquetFormatter(typ parquet.Type) (func(parquet.Value) string, error) {
 	var logical format.LogicalTypeValue
 	if lt := typ.LogicalType(); lt != nil {
 		logical = lt.Value
 	}
+	if decimalType, ok := logical.(*format.DecimalType); ok && (decimalType.Scale < 0 || decimalType.Scale > 38) {
+		return nil, fmt.Errorf("invalid DECIMAL scale %d, expected 0 to 38", decimalType.Scale)
+	}
 
 	switch typ.Kind() {
 	case parquet.Boolean:
-		return formatBoolean
+		return formatBoolean, nil
 	case parquet.Int32:
 		switch logical := logical.(type) {
 		case *format.DateType:
-			return formatDate
+			return formatDate, nil
 		case *format.DecimalType:
 			scale := logical.Scale
-			return func(v parquet.Value) string { return decimal.New(int64(v.Int32()), -scale).String() }
+			return func(v parquet.Value) string { return decimal.New(int64(v.Int32()), -scale).String() }, nil
 		case *format.IntType:
 			if !logical.IsSigned {
-				return func(v parquet.Value) string { return strconv.FormatUint(uint64(v.Uint32()), 10) }
+				return func(v parquet.Value) string { return strconv.FormatUint(uint64(v.Uint32()), 10) }, nil
 			}
 		}
-		return func(v parquet.Value) string { return strconv.FormatInt(int64(v.Int32()), 10) }
+		return func(v parquet.Value) string { return strconv.FormatInt(int64(v.Int32()), 10) }, nil
 	case parquet.Int64:
 		switch logical := logical.(type) {
 		case *format.TimestampType:
@@ -187,23 +194,23 @@ func parquetFormatter(typ parquet.Type) func(parquet.Value) string {
 			if logical.Unit.Value != nil {
 				unit = logical.Unit.Value.Duration()
 			}
-			return func(v parquet.Value) string { return formatTimestamp(v.Int64(), unit) }
+			return func(v parquet.Value) string { return formatTimestamp(v.Int64(), unit) }, nil
 		case *format.DecimalType:
 			scale := logical.Scale
-			return func(v parquet.Value) string { return decimal.New(v.Int64(), -scale).String() }
+			return func(v parquet.Value) string { return decimal.New(v.Int64(), -scale).String() }, nil
 		case *format.IntType:
 			if !logical.IsSigned {
-				return func(v parquet.Value) string { return strconv.FormatUint(v.Uint64(), 10) }
+				return func(v parquet.Value) string { return strconv.FormatUint(v.Uint64(), 10) }, nil
 			}
 		}
-		return func(v parquet.Value) string { return strconv.FormatInt(v.Int64(), 10) }
+		return func(v parquet.Value) string { return strconv.FormatInt(v.Int64(), 10) }, nil
 	case parquet.Float:
-		return func(v parquet.Value) string { return formatDouble(float64(v.Float())) }
+		return func(v parquet.Value) string { return formatDouble(float64(v.Float())) }, nil
 	case parquet.Double:
-		return func(v parquet.Value) string { return formatDouble(v.Double()) }
+		return func(v parquet.Value) string { return formatDouble(v.Double()) }, nil
 	default:
 		// BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY and the deprecated INT96.
-		return func(v parquet.Value) string { return string(v.ByteArray()) }
+		return func(v parquet.Value) string { return string(v.ByteArray()) }, nil
 	}
 }
 

@@ -431,7 +431,7 @@ func TestCanonicalNumber(t *testing.T) {
 		}
 	}
 
-	for _, invalid := range []string{"abc", "1.2.3", "NaN", "Inf", "-", "1,5", "12x"} {
+	for _, invalid := range []string{"abc", "1.2.3", "NaN", "Inf", "-", "1,5", "12x", "1e999999999", "1e-200"} {
 		if got, ok := canonicalNumber(invalid); ok {
 			t.Errorf("canonicalNumber(%q) = %q, want invalid", invalid, got)
 		}
