@@ -1,8 +1,12 @@
-// Package nflverse reads nflverse's published CSV files (weekly player stats,
-// schedules, rosters, injuries) into nflsync's messages and decides the
-// current season and week. It also implements messages.Source twice: Replay
-// replays a finished season from local files, and HTTPSource downloads the
-// published files.
+// Package nflverse reads nflverse's published files (weekly player stats,
+// schedules, rosters, injuries), as CSV, gzipped CSV or parquet, into
+// nflsync's messages and decides the current season and week. It also
+// implements messages.Source twice: Replay replays a finished season from
+// local files, and HTTPSource polls the published release files.
+//
+// HTTPSource downloads the current season's whole stats file, so every poll
+// returns every week: the week just played, the current week, and any
+// correction to an earlier week, which the actors turn into deltas.
 //
 // Data: nflverse (https://github.com/nflverse), CC BY 4.0.
 package nflverse
