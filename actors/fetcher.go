@@ -18,6 +18,8 @@ package actors
 //   - *messages.ObservePlayer to player actors and *messages.ObserveGame to
 //     game actors.
 //   - *messages.SyncFinished to the scheduler and the cycle listeners.
+//   - a GAME_SCORES message with every game of the new week to the
+//     scoreboard stream, through the hub, when the current week changes.
 
 import (
 	"context"
@@ -80,6 +82,11 @@ type fetcherActor struct {
 	players  map[string]*actor.PID
 	games    map[string]*actor.PID
 	stopping bool
+
+	// currentSeason and currentWeek are the week the scoreboard stream
+	// last showed.
+	currentSeason int32
+	currentWeek   int32
 
 	cycle     uint64
 	busy      bool
@@ -189,6 +196,7 @@ func (a *fetcherActor) handleLoad(ctx actor.Context, result loadResult) {
 	a.snapshot = result.snapshot
 	a.routePlayers(ctx, result.snapshot)
 	a.routeGames(ctx, result.snapshot)
+	a.publishNewWeek(ctx, result.snapshot)
 
 	if a.pending == 0 {
 		a.finishCycle(ctx, nil)
@@ -236,6 +244,33 @@ func (a *fetcherActor) routeGames(ctx actor.Context, snapshot *messages.Snapshot
 		})
 		a.pending++
 	}
+}
+
+// publishNewWeek sends the whole current week to the scoreboard stream when
+// the current week changed, because its games may not change for days and
+// the game actors publish only changes.
+func (a *fetcherActor) publishNewWeek(ctx actor.Context, snapshot *messages.Snapshot) {
+	if snapshot.Season == a.currentSeason && snapshot.Week == a.currentWeek {
+		return
+	}
+	a.currentSeason, a.currentWeek = snapshot.Season, snapshot.Week
+
+	var deltas []*messages.GameDelta
+	for _, game := range snapshot.Games {
+		if game.GetSeason() == snapshot.Season && game.GetWeek() == snapshot.Week {
+			deltas = append(deltas, &messages.GameDelta{Current: game, DetectedUnixNano: a.clock.Now().UnixNano()})
+		}
+	}
+	if len(deltas) == 0 {
+		return
+	}
+
+	payload, err := messages.EncodeGameScores(deltas...)
+	if err != nil {
+		a.logger.Error("encode GAME_SCORES of the new week failed", "season", snapshot.Season, "week", snapshot.Week, "error", err)
+		return
+	}
+	a.hub.Publish(ctx, StreamKey(messages.StreamKind_STREAM_KIND_SCOREBOARD, ScoreboardID), payload)
 }
 
 // child returns the PID registered under name, spawning and watching the

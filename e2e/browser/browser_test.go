@@ -121,7 +121,9 @@ func startNflsync(t *testing.T, ctx context.Context, binary string) string {
 	command.Dir = t.TempDir()
 	command.Env = append(os.Environ(),
 		"NFL_SYNC_SOURCE=replay:"+replay,
-		"NFL_SYNC_INTERVAL_SECONDS=1",
+		// Three seconds a week keeps the replay running (22 weeks, about
+		// a minute) while Chromium starts and loads the page.
+		"NFL_SYNC_INTERVAL_SECONDS=3",
 		"NFL_SYNC_LISTEN_ADDR=127.0.0.1:0",
 		"NFL_SYNC_LOG_FORMAT=json",
 	)

@@ -41,14 +41,15 @@ try {
   await step("the WebSocket to open", () =>
     page.waitForSelector('#status[data-state="open"]', { timeout: waitMs }));
 
-  // The scoreboard updates: a week appears, then a later week replaces it.
+  // The scoreboard updates: a week appears, then the next week replaces it
+  // when the replay reveals the first one's results.
   await step("the scoreboard to show games", () =>
     page.waitForSelector("#scoreboard tbody tr", { timeout: waitMs }));
   const firstWeek = await page.textContent("#scoreboard-week");
   await step(`the scoreboard to move on from${firstWeek}`, () =>
     page.waitForFunction((week) => {
       const current = document.querySelector("#scoreboard-week").textContent;
-      return current !== week && document.querySelector('#scoreboard tbody tr[data-status="final"]');
+      return current !== week && document.querySelector("#scoreboard tbody tr");
     }, firstWeek, { timeout: waitMs }));
 
   // The followed player updates: a week row appears, then more.
