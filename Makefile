@@ -14,11 +14,25 @@ export NFL_SYNC_INTERVAL_SECONDS NFL_SYNC_LISTEN_ADDR
 # The whole suite must stay well under CI's limit; -timeout stops a hung test.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help run build test unit lint bench generate hazelcast-jar
+# Each fuzz target runs this long in `make test`; `make fuzz FUZZTIME=5m`
+# runs them longer.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := \
+	adapters/nflverse:FuzzReadPlayerStats \
+	adapters/nflverse:FuzzReadPlayerStatsParquet \
+	adapters/nflverse:FuzzReadSchedule \
+	adapters/nflverse:FuzzReadScheduleParquet \
+	adapters/nflverse:FuzzReadRoster \
+	adapters/nflverse:FuzzReadInjuries \
+	adapters/espn:FuzzParseScoreboard \
+	adapters/espn:FuzzParseSummary
+
+.PHONY: help run build test test-deps fuzz lint bench generate hazelcast-jar
 
 help:
 	@echo "make run        replay the real 2024 season on $(NFL_SYNC_LISTEN_ADDR) (WebSocket at /ws)"
-	@echo "make test       lint, then every test with -race (fetches the Hazelcast jar first)"
+	@echo "make test       lint, then every test with -race, then each fuzz target for $(FUZZTIME)"
+	@echo "make fuzz       each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make bench      Go benchmarks of ingest, diff and scoring"
 	@echo "make lint       go vet and a gofmt check"
 	@echo "make generate   regenerate messages/nflsync.pb.go with protoc"
@@ -29,9 +43,24 @@ run:
 build:
 	$(GO) build -o bin/nflsync ./cmd/nflsync
 
-test: lint hazelcast-jar
+test: lint test-deps
 	NFL_SYNC_HAZELCAST_JAR="$$(sh scripts/hazelcast/fetch.sh)" \
 		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) --no-print-directory fuzz
+
+# test-deps installs the servers and tools the tests start: the Hazelcast
+# jar (Maven), Prometheus and promtool (apt), Chromium, Node.js and
+# playwright-core (apt and npm).
+test-deps: hazelcast-jar
+	@sh scripts/prometheus/ensure.sh
+	@sh e2e/browser/ensure.sh
+
+fuzz:
+	@for target in $(FUZZ_TARGETS); do \
+		package=$${target%%:*}; name=$${target##*:}; \
+		echo "fuzz $$package $$name for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$package || exit 1; \
+	done
 
 lint:
 	$(GO) vet ./...
