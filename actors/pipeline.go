@@ -8,6 +8,7 @@ package actors
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -39,6 +40,16 @@ type PipelineConfig struct {
 
 	// RuleSets are the scoring rule sets that every PLAYER_UPDATE carries.
 	RuleSets []*scoring.RuleSet
+
+	// Registry, when set, is the scorer's registry of rule sets, shared with
+	// the leagues directory; its base rule sets must be RuleSets. Nil makes
+	// a registry of RuleSets alone.
+	Registry *RuleSetRegistry
+
+	// Leagues is the leagues directory (Leagues.PID). The scorer sends it
+	// every scored update and, after them, every SyncFinished, so it must
+	// not be among CycleListeners too. Nil serves no leagues.
+	Leagues *actor.PID
 
 	// LiveInterval is the polling interval while a game is live or about to
 	// start; OffseasonInterval applies otherwise.
@@ -86,8 +97,21 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 		return nil, fmt.Errorf("start pipeline: %w", err)
 	}
 
+	registry := config.Registry
+	if registry == nil {
+		if registry, err = NewRuleSetRegistry(config.RuleSets...); err != nil {
+			return nil, fmt.Errorf("start pipeline: %w", err)
+		}
+	}
+
 	pipeline := &Pipeline{Snapshots: NewSnapshots(config.State, scorer)}
-	pipeline.Scorer = system.Root.Spawn(newScorerProps(scorer, config.Hub, recorder, logger))
+	pipeline.Scorer = system.Root.Spawn(newScorerProps(registry, config.Hub, config.Leagues, recorder, logger))
+	listeners := config.CycleListeners
+	if config.Leagues != nil {
+		// The scorer forwards SyncFinished to the leagues after the
+		// cycle's updates, which are in its mailbox by then.
+		listeners = append(slices.Clone(listeners), pipeline.Scorer)
+	}
 	pipeline.Fetcher = system.Root.Spawn(newFetcherProps(fetcherConfig{
 		source:  config.Source,
 		clock:   config.Clock,
@@ -99,7 +123,7 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 		logger:  logger,
 
 		snapshots: pipeline.Snapshots,
-		listeners: config.CycleListeners,
+		listeners: listeners,
 	}))
 
 	if config.Polling {

@@ -1,15 +1,20 @@
 package actors
 
-// The scorer actor computes fantasy points. It owns the rule sets in force
-// and nothing else, so several scorers could share the load.
+// The scorer actor computes fantasy points. It reads the rule sets in force
+// from a RuleSetRegistry (the presets and every league's distinct rule set)
+// and owns nothing else, so several scorers could share the load.
 //
 // It takes:
 //   - *messages.PlayerStatsDelta from player actors.
+//   - *messages.SyncFinished from the fetcher, when a leagues directory is
+//     set: it forwards the report after the cycle's updates.
 //
 // It sends:
-//   - a PLAYER_UPDATE message (encoded once, with points under every rule set
-//     and the points before the change) to the sessions subscribed to the
-//     player, through the hub.
+//   - a PLAYER_UPDATE message (encoded once, with points under every base
+//     rule set and the points before the change) to the sessions subscribed
+//     to the player, through the hub.
+//   - the *messages.PlayerUpdate with points under every rule set of the
+//     registry, and each SyncFinished, to the leagues directory.
 
 import (
 	"log/slog"
@@ -24,15 +29,18 @@ import (
 )
 
 type scorerActor struct {
-	scorer  *scoring.Scorer
-	hub     *Hub
-	metrics *metrics.Metrics
-	logger  *slog.Logger
+	registry *RuleSetRegistry
+	hub      *Hub
+	metrics  *metrics.Metrics
+	logger   *slog.Logger
+
+	// leagues is the leagues directory; nil sends nothing to leagues.
+	leagues *actor.PID
 }
 
-func newScorerProps(scorer *scoring.Scorer, hub *Hub, recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
+func newScorerProps(registry *RuleSetRegistry, hub *Hub, leagues *actor.PID, recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &scorerActor{scorer: scorer, hub: hub, metrics: recorder, logger: logger}
+		return &scorerActor{registry: registry, hub: hub, leagues: leagues, metrics: recorder, logger: logger}
 	})
 }
 
@@ -40,6 +48,11 @@ func (a *scorerActor) Receive(ctx actor.Context) {
 	switch message := ctx.Message().(type) {
 	case *messages.PlayerStatsDelta:
 		a.score(ctx, message)
+
+	case *messages.SyncFinished:
+		if a.leagues != nil {
+			ctx.Send(a.leagues, message)
+		}
 	}
 }
 
@@ -48,7 +61,7 @@ func (a *scorerActor) score(ctx actor.Context, delta *messages.PlayerStatsDelta)
 	a.metrics.Deltas.WithLabelValues(metrics.DeltaPlayerStats).Inc()
 
 	started := time.Now()
-	update, err := scoreDelta(a.scorer, delta)
+	update, err := scoreDelta(a.registry.Scorer(), delta)
 	a.metrics.ScoringDuration.Observe(time.Since(started).Seconds())
 	if err != nil {
 		a.logger.Error("score player-week failed", "player_id", row.GetPlayerId(),
@@ -56,26 +69,38 @@ func (a *scorerActor) score(ctx actor.Context, delta *messages.PlayerStatsDelta)
 		return
 	}
 
-	payload, err := messages.EncodePlayerUpdate(update)
+	// PLAYER_UPDATE carries the base rule sets only; the leagues' rule
+	// sets reach their league streams.
+	public := update
+	if base := a.registry.BaseCount(); len(update.Points) > base {
+		public = &messages.PlayerUpdate{Delta: delta, Points: update.Points[:base]}
+	}
+	payload, err := messages.EncodePlayerUpdate(public)
 	if err != nil {
 		a.logger.Error("encode PLAYER_UPDATE failed", "player_id", row.GetPlayerId(), "error", err)
 		return
 	}
 	a.hub.Publish(ctx, StreamKey(messages.StreamKind_STREAM_KIND_PLAYER, row.GetPlayerId()), payload)
+
+	if a.leagues != nil {
+		ctx.Send(a.leagues, update)
+	}
 }
 
 // scoreDelta computes the points of the delta's current row under every rule
-// set, and the points before the change unless the row is new.
+// set, and the points before the change unless the row is new. Both use the
+// row's position, so that position weights (a TE premium) apply.
 func scoreDelta(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta) (*messages.PlayerUpdate, error) {
+	position := delta.GetCurrent().GetPosition()
 	current := scoring.RowLookup(delta.GetCurrent())
-	points, err := scorer.Score(nil, current)
+	points, err := scorer.ScorePosition(nil, position, current)
 	if err != nil {
 		return nil, err
 	}
 
 	var before []decimal.Decimal
 	if !delta.GetFirstSeen() {
-		before, err = scorer.Score(nil, previousLookup(current, delta.GetChanges()))
+		before, err = scorer.ScorePosition(nil, position, previousLookup(current, delta.GetChanges()))
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,693 @@
+package actors
+
+// The league actor owns one fantasy league: its definition, the points of
+// every rostered player's counted weeks under the league's rule set, and
+// each team's total. It is the only writer of the league's document in the
+// store.
+//
+// It takes:
+//   - leagueApply (a request) from the leagues directory: a new definition.
+//     It writes the definition to the store when asked to, then recomputes
+//     every team from the stored player states and replies with the error.
+//   - leagueRemove (a request) from the directory: it deletes the league's
+//     document and replies with the error. The directory then stops it.
+//   - *messages.PlayerUpdate from the directory, for a player that one of
+//     its teams rosters: it takes the points under the league's rule set
+//     (or scores the row itself when the scorer did not have the rule set
+//     yet) and recomputes only that player's team.
+//   - leaguePollEnded from the directory after each sync cycle.
+//   - leagueBoardRequest (a request): it replies with the leaderboard rows.
+//
+// It sends, on the league stream StreamKey(STREAM_KIND_LEAGUE, id) through
+// the hub: at most one PLAYER_STATS per poll with the poll's changes to its
+// rostered players, and a LEADERBOARD_UPDATE after a poll or an edit that
+// changed the leaderboard.
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/shopspring/decimal"
+
+	"github.com/nflsync/nflsync/actors/scoring"
+	"github.com/nflsync/nflsync/messages"
+)
+
+// League formats, the values of League.Format.
+const (
+	LeagueFormatRegular  = "regular"  // weeks 1-18
+	LeagueFormatPlayoffs = "playoffs" // weeks 19-22
+)
+
+// Limits of a league definition. They bound the work of one league actor
+// and the size of a LEADERBOARD_UPDATE; no real fantasy league comes near.
+const (
+	maxLeagueTeams  = 64
+	maxTeamRoster   = 100
+	maxLeagueName   = 200
+	minLeagueSeason = 1999 // the first season of nflverse weekly stats
+	maxLeagueSeason = 2100
+)
+
+// leagueStoreTimeout bounds one write of a league document.
+const leagueStoreTimeout = 30 * time.Second
+
+var (
+	leagueIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	playerIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`)
+)
+
+// Codes of LeagueError.
+const (
+	LeagueErrorInvalidField = "invalid_field"
+	LeagueErrorNotFound     = "not_found"
+	LeagueErrorConflict     = "conflict"
+	LeagueErrorUnavailable  = "unavailable"
+)
+
+// LeagueError is a rejected league request. Field is the path of the
+// invalid field in the request's JSON, such as "teams[2].id", or "" when no
+// one field is at fault.
+type LeagueError struct {
+	Code    string
+	Field   string
+	Message string
+}
+
+func (e *LeagueError) Error() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+func invalidField(field, format string, args ...any) *LeagueError {
+	return &LeagueError{Code: LeagueErrorInvalidField, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// FormatWeeks returns the weeks of a league format: 1-18 for regular, 19-22
+// for playoffs, nil for an unknown format.
+func FormatWeeks(format string) (first, last int32, ok bool) {
+	switch format {
+	case LeagueFormatRegular:
+		return 1, 18, true
+	case LeagueFormatPlayoffs:
+		return 19, 22, true
+	default:
+		return 0, 0, false
+	}
+}
+
+// NormalizeLeague fills the defaults of a league in place: the regular
+// format, every week of the format when weeks is empty, and weeks sorted.
+func NormalizeLeague(league *messages.League) {
+	if league.Format == "" {
+		league.Format = LeagueFormatRegular
+	}
+	if len(league.Weeks) == 0 {
+		if first, last, ok := FormatWeeks(league.Format); ok {
+			for week := first; week <= last; week++ {
+				league.Weeks = append(league.Weeks, week)
+			}
+		}
+	}
+	slices.Sort(league.Weeks)
+}
+
+// LeagueRuleSet returns the rule set of a league: its preset, or its custom
+// rule set parsed by scoring.ParseRuleSet.
+func LeagueRuleSet(league *messages.League) (*scoring.RuleSet, error) {
+	if league.GetScoringPreset() != "" {
+		return scoring.Preset(league.GetScoringPreset())
+	}
+	return scoring.ParseRuleSet([]byte(league.GetRuleSetJson()))
+}
+
+// ValidateLeague checks a normalized league and returns its rule set, or a
+// *LeagueError naming the first invalid field by its JSON path. It does not
+// check that the rostered players exist; the directory does, because that
+// needs the stored state.
+func ValidateLeague(league *messages.League) (*scoring.RuleSet, error) {
+	if !leagueIDPattern.MatchString(league.GetId()) {
+		return nil, invalidField("id", "invalid league id %q: use 1 to 64 letters, digits, '-' or '_'", league.GetId())
+	}
+	if err := validateName("name", league.GetName(), true); err != nil {
+		return nil, err
+	}
+	if season := league.GetSeason(); season < minLeagueSeason || season > maxLeagueSeason {
+		return nil, invalidField("season", "invalid season %d: use a year from %d to %d", season, minLeagueSeason, maxLeagueSeason)
+	}
+	if err := validateWeeks(league); err != nil {
+		return nil, err
+	}
+
+	ruleSet, err := validateScoring(league)
+	if err != nil {
+		return nil, err
+	}
+
+	if len(league.GetTeams()) > maxLeagueTeams {
+		return nil, invalidField("teams", "%d teams: a league has at most %d", len(league.GetTeams()), maxLeagueTeams)
+	}
+	teamIDs := make(map[string]int)
+	playerTeams := make(map[string]string)
+	for i, team := range league.GetTeams() {
+		if err := validateTeam(league, i, team, teamIDs, playerTeams); err != nil {
+			return nil, err
+		}
+	}
+	return ruleSet, nil
+}
+
+func validateName(field, name string, required bool) error {
+	if required && strings.TrimSpace(name) == "" {
+		return invalidField(field, "missing %s", field)
+	}
+	if len(name) > maxLeagueName {
+		return invalidField(field, "%s has %d bytes: at most %d", field, len(name), maxLeagueName)
+	}
+	return nil
+}
+
+func validateWeeks(league *messages.League) error {
+	first, last, ok := FormatWeeks(league.GetFormat())
+	if !ok {
+		return invalidField("format", "invalid format %q: use %q (weeks 1-18) or %q (weeks 19-22)",
+			league.GetFormat(), LeagueFormatRegular, LeagueFormatPlayoffs)
+	}
+
+	seen := make(map[int32]bool)
+	for i, week := range league.GetWeeks() {
+		field := fmt.Sprintf("weeks[%d]", i)
+		if week < 1 || week > 22 {
+			return invalidField(field, "invalid week %d: weeks are 1 to 22", week)
+		}
+		if week < first || week > last {
+			return invalidField(field, "week %d is not a week of a %s league (%d-%d)", week, league.GetFormat(), first, last)
+		}
+		if seen[week] {
+			return invalidField(field, "week %d appears twice", week)
+		}
+		seen[week] = true
+	}
+	return nil
+}
+
+func validateScoring(league *messages.League) (*scoring.RuleSet, error) {
+	preset, custom := league.GetScoringPreset(), league.GetRuleSetJson()
+	if preset == "" && custom == "" {
+		return nil, invalidField("rule_set", "missing rule_set: give a preset name (%s) or a custom rule set object",
+			strings.Join(scoring.PresetNames(), ", "))
+	}
+	if preset != "" && custom != "" {
+		return nil, invalidField("rule_set", "give either a preset name or a custom rule set, not both")
+	}
+
+	ruleSet, err := LeagueRuleSet(league)
+	if err == nil {
+		return ruleSet, nil
+	}
+	if fieldErr, ok := err.(*scoring.FieldError); ok {
+		return nil, invalidField("rule_set."+fieldErr.Field, "%s", fieldErr.Reason)
+	}
+	return nil, invalidField("rule_set", "%v", err)
+}
+
+// validateTeam checks team i and records its id and players in teamIDs and
+// playerTeams, so that a later team cannot repeat them.
+func validateTeam(league *messages.League, i int, team *messages.LeagueTeam, teamIDs map[string]int, playerTeams map[string]string) error {
+	path := fmt.Sprintf("teams[%d]", i)
+	if !leagueIDPattern.MatchString(team.GetId()) {
+		return invalidField(path+".id", "invalid team id %q: use 1 to 64 letters, digits, '-' or '_'", team.GetId())
+	}
+	if other, ok := teamIDs[team.GetId()]; ok {
+		return invalidField(path+".id", "duplicate team id %q: teams[%d] has it too", team.GetId(), other)
+	}
+	teamIDs[team.GetId()] = i
+	if err := validateName(path+".name", team.GetName(), true); err != nil {
+		return err
+	}
+	if err := validateName(path+".owner", team.GetOwner(), false); err != nil {
+		return err
+	}
+
+	if len(team.GetRoster()) > maxTeamRoster {
+		return invalidField(path+".roster", "%d players: a roster has at most %d", len(team.GetRoster()), maxTeamRoster)
+	}
+	rostered := make(map[string]bool, len(team.GetRoster()))
+	for j, playerID := range team.GetRoster() {
+		field := fmt.Sprintf("%s.roster[%d]", path, j)
+		if !playerIDPattern.MatchString(playerID) {
+			return invalidField(field, "invalid player_id %q: use the player's gsis_id, such as 00-0033873", playerID)
+		}
+		if other, ok := playerTeams[playerID]; ok {
+			return invalidField(field, "player_id %s is already on team %q of this league", playerID, other)
+		}
+		playerTeams[playerID] = team.GetId()
+		rostered[playerID] = true
+	}
+
+	lineupWeeks := make(map[int32]bool)
+	for k, lineup := range team.GetLineups() {
+		lineupPath := fmt.Sprintf("%s.lineups[%d]", path, k)
+		if !slices.Contains(league.GetWeeks(), lineup.GetWeek()) {
+			return invalidField(lineupPath+".week", "week %d is not one of the league's weeks %v", lineup.GetWeek(), league.GetWeeks())
+		}
+		if lineupWeeks[lineup.GetWeek()] {
+			return invalidField(lineupPath+".week", "team %q has two lineups for week %d", team.GetId(), lineup.GetWeek())
+		}
+		lineupWeeks[lineup.GetWeek()] = true
+
+		starters := make(map[string]bool)
+		for m, playerID := range lineup.GetStarters() {
+			field := fmt.Sprintf("%s.starters[%d]", lineupPath, m)
+			if !rostered[playerID] {
+				return invalidField(field, "player_id %q is not on team %q's roster", playerID, team.GetId())
+			}
+			if starters[playerID] {
+				return invalidField(field, "player_id %s starts twice", playerID)
+			}
+			starters[playerID] = true
+		}
+	}
+	return nil
+}
+
+// leagueApply asks a league actor to take a new definition. With persist,
+// the actor writes it to the store first and keeps its old definition when
+// that fails. The reply is a leagueReply.
+type leagueApply struct {
+	league  *messages.League
+	ruleSet *scoring.RuleSet
+	// scorerName is the name under which the scorer's PlayerUpdate points
+	// carry the league's rule set (RuleSetRegistry.NameOf).
+	scorerName string
+	persist    bool
+}
+
+// leagueRemove asks a league actor to delete its document. The reply is a
+// leagueReply.
+type leagueRemove struct{}
+
+type leagueReply struct{ err error }
+
+// leaguePollEnded tells a league actor that a sync cycle ended.
+type leaguePollEnded struct{}
+
+// leagueBoardRequest asks for a league's leaderboard; the reply is a
+// *leagueBoard, with an empty leagueID for an unknown league. The directory
+// forwards it to the league's actor.
+type leagueBoardRequest struct{ leagueID string }
+
+type leagueBoard struct {
+	leagueID string
+	ruleSet  string
+	season   int32
+	weeks    []int32
+	rows     []messages.LeaderboardRow
+}
+
+// leagueActorConfig is what a league actor needs from the directory.
+type leagueActorConfig struct {
+	hub    *Hub
+	state  *StateKeeper
+	store  LeagueStore // nil persists nothing
+	logger *slog.Logger
+}
+
+type leagueActor struct {
+	leagueActorConfig
+
+	league     *messages.League
+	ruleSet    *scoring.RuleSet
+	scorerName string
+	// ownScorer scores rows that arrive without the league's points.
+	ownScorer *scoring.Scorer
+	stream    string
+
+	weeks map[int32]bool
+	// teamOf maps each rostered player to the index of their team.
+	teamOf map[string]int
+	// starters[teamWeek] is a team's lineup for a week; a missing key means
+	// no lineup, so the whole roster counts.
+	starters map[teamWeek]map[string]bool
+	// points are the rounded points of each rostered player's weeks of the
+	// league's season that the league counts.
+	points map[string]map[int32]decimal.Decimal
+	totals []decimal.Decimal
+
+	// published is the leaderboard of the last LEADERBOARD_UPDATE.
+	published []messages.LeaderboardRow
+	// pending are this poll's changes for the next PLAYER_STATS.
+	pending []*messages.LeaguePlayerStats
+}
+
+type teamWeek struct {
+	team int
+	week int32
+}
+
+func newLeagueProps(config leagueActorConfig) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &leagueActor{leagueActorConfig: config}
+	})
+}
+
+func (a *leagueActor) Receive(ctx actor.Context) {
+	switch message := ctx.Message().(type) {
+	case *leagueApply:
+		ctx.Respond(&leagueReply{err: a.apply(ctx, message)})
+
+	case *leagueRemove:
+		ctx.Respond(&leagueReply{err: a.remove()})
+
+	case *messages.PlayerUpdate:
+		a.observe(message)
+
+	case *leaguePollEnded:
+		a.publishPlayerStats(ctx)
+		a.publishLeaderboard(ctx)
+
+	case *leagueBoardRequest:
+		ctx.Respond(a.board())
+	}
+}
+
+// apply persists (when asked) and takes a new definition, then recomputes
+// every team from the stored player states.
+func (a *leagueActor) apply(ctx actor.Context, message *leagueApply) error {
+	ownScorer, err := scoring.NewScorer(message.ruleSet)
+	if err != nil {
+		return fmt.Errorf("league %s: %w", message.league.GetId(), err)
+	}
+
+	if message.persist && a.store != nil {
+		storeCtx, cancel := context.WithTimeout(context.Background(), leagueStoreTimeout)
+		defer cancel()
+		if err := a.store.UpsertLeague(storeCtx, message.league); err != nil {
+			return fmt.Errorf("store league %s: %w", message.league.GetId(), err)
+		}
+	}
+
+	a.league = message.league
+	a.ruleSet = message.ruleSet
+	a.scorerName = message.scorerName
+	a.ownScorer = ownScorer
+	a.stream = StreamKey(messages.StreamKind_STREAM_KIND_LEAGUE, a.league.GetId())
+	a.index()
+
+	a.recomputeAll()
+	if a.published != nil || message.persist {
+		// An edit shows at once. At start-up the first board is only
+		// remembered, so a restart does not announce every league.
+		a.publishLeaderboard(ctx)
+	} else {
+		a.published = a.rows()
+	}
+	return nil
+}
+
+// index builds the lookups of the definition: counted weeks, each player's
+// team and each lineup.
+func (a *leagueActor) index() {
+	a.weeks = make(map[int32]bool, len(a.league.GetWeeks()))
+	for _, week := range a.league.GetWeeks() {
+		a.weeks[week] = true
+	}
+
+	a.teamOf = make(map[string]int)
+	a.starters = make(map[teamWeek]map[string]bool)
+	for i, team := range a.league.GetTeams() {
+		for _, playerID := range team.GetRoster() {
+			a.teamOf[playerID] = i
+		}
+		for _, lineup := range team.GetLineups() {
+			starters := make(map[string]bool, len(lineup.GetStarters()))
+			for _, playerID := range lineup.GetStarters() {
+				starters[playerID] = true
+			}
+			a.starters[teamWeek{team: i, week: lineup.GetWeek()}] = starters
+		}
+	}
+}
+
+// recomputeAll scores every rostered player's counted weeks from the
+// StateKeeper, which has the newest state of every player.
+//
+// NOTE: it reads every rostered player again on each edit, one StateKeeper
+// read each. That is a map lookup with the in-memory mirror but a network
+// round trip each with Hazelcast.
+func (a *leagueActor) recomputeAll() {
+	a.points = make(map[string]map[int32]decimal.Decimal, len(a.teamOf))
+	for playerID := range a.teamOf {
+		state, found, err := a.state.PeekPlayer(context.Background(), playerID)
+		if err != nil {
+			a.logger.Error("read player state for league failed, counting 0 until the player changes",
+				"league_id", a.league.GetId(), "player_id", playerID, "error", err)
+			continue
+		}
+		if !found {
+			continue
+		}
+
+		for _, row := range state.GetWeeks() {
+			if row.GetSeason() != a.league.GetSeason() || !a.weeks[row.GetWeek()] {
+				continue
+			}
+			points, err := a.ownScorer.ScorePosition(nil, row.GetPosition(), scoring.RowLookup(row))
+			if err != nil {
+				a.logger.Error("score player-week for league failed", "league_id", a.league.GetId(),
+					"player_id", playerID, "season", row.GetSeason(), "week", row.GetWeek(), "error", err)
+				continue
+			}
+			a.setPoints(playerID, row.GetWeek(), scoring.RoundPoints(points[0]))
+		}
+	}
+
+	a.totals = make([]decimal.Decimal, len(a.league.GetTeams()))
+	for i := range a.totals {
+		a.recomputeTeam(i)
+	}
+}
+
+func (a *leagueActor) setPoints(playerID string, week int32, points decimal.Decimal) {
+	weeks := a.points[playerID]
+	if weeks == nil {
+		weeks = make(map[int32]decimal.Decimal)
+		a.points[playerID] = weeks
+	}
+	weeks[week] = points
+}
+
+// recomputeTeam sums the team's counted points: each rostered player's
+// points in each league week, only the starters in a week with a lineup.
+func (a *leagueActor) recomputeTeam(team int) {
+	total := decimal.Zero
+	for _, playerID := range a.league.GetTeams()[team].GetRoster() {
+		for week, points := range a.points[playerID] {
+			if a.counts(team, playerID, week) {
+				total = total.Add(points)
+			}
+		}
+	}
+	a.totals[team] = total
+}
+
+func (a *leagueActor) counts(team int, playerID string, week int32) bool {
+	if !a.weeks[week] {
+		return false
+	}
+	starters, hasLineup := a.starters[teamWeek{team: team, week: week}]
+	return !hasLineup || starters[playerID]
+}
+
+// observe takes one scored change of a player that the league rosters.
+func (a *leagueActor) observe(update *messages.PlayerUpdate) {
+	if a.league == nil {
+		return
+	}
+	row := update.GetDelta().GetCurrent()
+	team, rostered := a.teamOf[row.GetPlayerId()]
+	if !rostered || row.GetSeason() != a.league.GetSeason() {
+		return
+	}
+
+	scored := a.leaguePoints(update)
+	if scored == nil {
+		return
+	}
+
+	if a.weeks[row.GetWeek()] {
+		points, err := decimal.NewFromString(scored.GetPoints())
+		if err != nil {
+			a.logger.Error("invalid points in player update", "league_id", a.league.GetId(),
+				"player_id", row.GetPlayerId(), "week", row.GetWeek(), "error", err)
+			return
+		}
+		a.setPoints(row.GetPlayerId(), row.GetWeek(), points)
+		a.recomputeTeam(team)
+	}
+
+	item := messages.NewPlayerUpdateData(&messages.PlayerUpdate{Delta: update.GetDelta(), Points: []*messages.Points{scored}})
+	a.pending = append(a.pending, &messages.LeaguePlayerStats{
+		TeamID:           a.league.GetTeams()[team].GetId(),
+		Counted:          a.counts(team, row.GetPlayerId(), row.GetWeek()),
+		PlayerUpdateData: item,
+	})
+}
+
+// leaguePoints returns the update's points under the league's rule set,
+// renamed to the league's rule set name. When the scorer scored the row
+// before it had the league's rule set, the actor scores it itself.
+func (a *leagueActor) leaguePoints(update *messages.PlayerUpdate) *messages.Points {
+	for _, points := range update.GetPoints() {
+		if points.GetRuleSet() == a.scorerName {
+			return &messages.Points{RuleSet: a.ruleSet.Name, Points: points.GetPoints(), PreviousPoints: points.PreviousPoints}
+		}
+	}
+
+	own, err := scoreDelta(a.ownScorer, update.GetDelta())
+	if err != nil {
+		row := update.GetDelta().GetCurrent()
+		a.logger.Error("score player-week for league failed", "league_id", a.league.GetId(),
+			"player_id", row.GetPlayerId(), "season", row.GetSeason(), "week", row.GetWeek(), "error", err)
+		return nil
+	}
+	return own.GetPoints()[0]
+}
+
+// rows returns the current leaderboard, with each change measured against
+// the last published board.
+func (a *leagueActor) rows() []messages.LeaderboardRow {
+	before := make(map[string]decimal.Decimal, len(a.published))
+	for _, row := range a.published {
+		before[row.TeamID], _ = decimal.NewFromString(row.Points)
+	}
+
+	teams := a.league.GetTeams()
+	order := make([]int, len(teams))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int {
+		if c := a.totals[y].Cmp(a.totals[x]); c != 0 {
+			return c
+		}
+		return cmp.Compare(teams[x].GetId(), teams[y].GetId())
+	})
+
+	rows := make([]messages.LeaderboardRow, 0, len(teams))
+	for position, i := range order {
+		rank := position + 1
+		if position > 0 && a.totals[i].Equal(a.totals[order[position-1]]) {
+			rank = rows[position-1].Rank
+		}
+		rows = append(rows, messages.LeaderboardRow{
+			Rank:     rank,
+			TeamID:   teams[i].GetId(),
+			TeamName: teams[i].GetName(),
+			Points:   scoring.FormatPoints(a.totals[i]),
+			Change:   scoring.FormatPoints(a.totals[i].Sub(before[teams[i].GetId()])),
+		})
+	}
+	return rows
+}
+
+func (a *leagueActor) board() *leagueBoard {
+	if a.league == nil {
+		return &leagueBoard{}
+	}
+	return &leagueBoard{
+		leagueID: a.league.GetId(),
+		ruleSet:  a.ruleSet.Name,
+		season:   a.league.GetSeason(),
+		weeks:    a.league.GetWeeks(),
+		rows:     a.rows(),
+	}
+}
+
+// publishLeaderboard sends a LEADERBOARD_UPDATE when a team's rank, name or
+// points differ from the last one sent, or a team came or went.
+func (a *leagueActor) publishLeaderboard(ctx actor.Context) {
+	if a.league == nil {
+		return
+	}
+	rows := a.rows()
+	if a.published != nil && sameBoard(rows, a.published) {
+		return
+	}
+
+	payload, err := json.Marshal(messages.LeaderboardUpdateMessage{
+		Type:     messages.TypeLeaderboardUpdate,
+		LeagueID: a.league.GetId(),
+		RuleSet:  a.ruleSet.Name,
+		Season:   a.league.GetSeason(),
+		Weeks:    a.league.GetWeeks(),
+		Rows:     rows,
+	})
+	if err != nil {
+		a.logger.Error("encode LEADERBOARD_UPDATE failed", "league_id", a.league.GetId(), "error", err)
+		return
+	}
+	a.hub.Publish(ctx, a.stream, payload)
+	a.published = rows
+}
+
+func sameBoard(rows, published []messages.LeaderboardRow) bool {
+	if len(rows) != len(published) {
+		return false
+	}
+	for i := range rows {
+		now, then := rows[i], published[i]
+		if now.Rank != then.Rank || now.TeamID != then.TeamID || now.TeamName != then.TeamName || now.Points != then.Points {
+			return false
+		}
+	}
+	return true
+}
+
+// publishPlayerStats sends the poll's changes as one PLAYER_STATS, sorted
+// by team, player_id and week.
+func (a *leagueActor) publishPlayerStats(ctx actor.Context) {
+	if a.league == nil || len(a.pending) == 0 {
+		return
+	}
+	players := a.pending
+	a.pending = nil
+	slices.SortStableFunc(players, func(x, y *messages.LeaguePlayerStats) int {
+		return cmp.Or(cmp.Compare(x.TeamID, y.TeamID), cmp.Compare(x.PlayerID, y.PlayerID),
+			cmp.Compare(x.Season, y.Season), cmp.Compare(x.Week, y.Week))
+	})
+
+	payload, err := json.Marshal(messages.PlayerStatsMessage{
+		Type:     messages.TypePlayerStats,
+		LeagueID: a.league.GetId(),
+		RuleSet:  a.ruleSet.Name,
+		Players:  players,
+	})
+	if err != nil {
+		a.logger.Error("encode PLAYER_STATS failed", "league_id", a.league.GetId(), "error", err)
+		return
+	}
+	a.hub.Publish(ctx, a.stream, payload)
+}
+
+func (a *leagueActor) remove() error {
+	if a.store == nil || a.league == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), leagueStoreTimeout)
+	defer cancel()
+	if err := a.store.DeleteLeague(ctx, a.league.GetId()); err != nil {
+		return fmt.Errorf("delete league %s: %w", a.league.GetId(), err)
+	}
+	return nil
+}
