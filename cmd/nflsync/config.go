@@ -16,6 +16,7 @@ type config struct {
 	OffseasonInterval time.Duration
 	Source            string
 	NflverseBaseURL   string
+	NflverseFormat    string
 	ListenAddr        string
 	LogFormat         string
 	LogLevel          string
@@ -32,6 +33,9 @@ type config struct {
 	MetricsAddr    string
 	AllowedOrigins string
 	AuthSecret     string
+
+	// AdminAPIKey authorizes writes to the REST API; empty disables them.
+	AdminAPIKey string
 }
 
 // Source kinds of NFL_SYNC_SOURCE.
@@ -46,6 +50,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	cfg := &config{
 		Source:          valueOr(getenv("NFL_SYNC_SOURCE"), sourceNflverse),
 		NflverseBaseURL: getenv("NFL_SYNC_NFLVERSE_BASE_URL"),
+		NflverseFormat:  getenv("NFL_SYNC_NFLVERSE_FORMAT"),
 		ListenAddr:      valueOr(getenv("NFL_SYNC_LISTEN_ADDR"), "127.0.0.1:8080"),
 		LogFormat:       valueOr(getenv("NFL_SYNC_LOG_FORMAT"), "text"),
 		LogLevel:        valueOr(getenv("NFL_SYNC_LOG_LEVEL"), "info"),
@@ -59,6 +64,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		MetricsAddr:    getenv("NFL_SYNC_METRICS_ADDR"),
 		AllowedOrigins: getenv("NFL_SYNC_ALLOWED_ORIGINS"),
 		AuthSecret:     getenv("NFL_SYNC_AUTH_SECRET"),
+		AdminAPIKey:    getenv("NFL_SYNC_ADMIN_API_KEY"),
 	}
 
 	var err error

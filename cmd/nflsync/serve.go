@@ -18,6 +18,8 @@ import (
 
 	"github.com/nflsync/nflsync/actors"
 	"github.com/nflsync/nflsync/actors/scoring"
+	"github.com/nflsync/nflsync/adapters/httpapi"
+	"github.com/nflsync/nflsync/adapters/mongo"
 	"github.com/nflsync/nflsync/adapters/nflverse"
 	"github.com/nflsync/nflsync/adapters/websocket"
 	"github.com/nflsync/nflsync/messages"
@@ -57,11 +59,11 @@ func runServe(args []string, getenv func(string) string, stderr io.Writer) int {
 // reverse order. When ready is not nil it receives the listener's address
 // once the server accepts connections.
 func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- string) error {
-	source, clock, err := openSource(cfg)
+	recorder := metrics.New()
+	source, clock, err := openSource(cfg, recorder)
 	if err != nil {
 		return err
 	}
-	recorder := metrics.New()
 	recorder.ClusterMembers.Set(1)
 	readiness := metrics.NewReadiness(metrics.DependencySource, metrics.DependencyStore, metrics.DependencyMirror)
 
@@ -97,6 +99,16 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	defer system.Shutdown()
 
 	hub := actors.NewHub()
+	registry, err := actors.NewRuleSetRegistry(scoring.Presets()...)
+	if err != nil {
+		return err
+	}
+	leagues, err := startLeagues(ctx, system, hub, state, registry, source, logger)
+	if err != nil {
+		return err
+	}
+	defer leagues.Stop()
+
 	pipeline, err := actors.StartPipeline(system, actors.PipelineConfig{
 		Source:            source,
 		Clock:             clock,
@@ -105,6 +117,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		Store:             state.store,
 		Metrics:           recorder,
 		RuleSets:          scoring.Presets(),
+		Registry:          registry,
+		Leagues:           leagues.PID(),
 		LiveInterval:      cfg.Interval,
 		OffseasonInterval: cfg.OffseasonInterval,
 		Polling:           cfg.Enabled,
@@ -116,6 +130,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	}
 	defer pipeline.Stop(system)
 	fetcher.Store(pipeline.Fetcher)
+	pipeline.Snapshots.Leagues = leagues
 
 	sessions := websocket.NewHandler(system, hub, websocket.Options{
 		AllowedOrigins: websocket.ParseAllowedOrigins(cfg.AllowedOrigins),
@@ -123,16 +138,48 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		Snapshotter:    pipeline.Snapshots,
 		Metrics:        recorder.Sessions(),
 	})
-	return serveHTTP(ctx, cfg, logger, ready, sessions, recorder, readiness)
+	api := httpapi.NewHandler(leagues, httpapi.Options{AdminAPIKey: cfg.AdminAPIKey, Logger: logger})
+	return serveHTTP(ctx, cfg, logger, ready, sessions, api, recorder, readiness)
+}
+
+// startLeagues starts the leagues directory over the stored leagues. A
+// roster entry counts as a known player when the StateKeeper has the
+// player's stats, the store's roster has the gsis_id, or the replay's
+// roster file lists it.
+func startLeagues(ctx context.Context, system *actor.ActorSystem, hub *actors.Hub, state *stateServices,
+	registry *actors.RuleSetRegistry, source messages.Source, logger *slog.Logger) (*actors.Leagues, error) {
+	replayRoster := make(map[string]bool)
+	if replay, ok := source.(*nflverse.Replay); ok {
+		for _, entry := range replay.Roster() {
+			replayRoster[entry.GetGsisId()] = true
+		}
+	}
+	store, _ := state.store.(*mongo.Store)
+
+	config := actors.LeaguesConfig{Hub: hub, State: state.keeper, Registry: registry, Logger: logger,
+		KnownPlayer: func(ctx context.Context, playerID string) (bool, error) {
+			if _, found, err := state.keeper.PeekPlayer(ctx, playerID); found || err != nil {
+				return found, err
+			}
+			if replayRoster[playerID] || store == nil {
+				return replayRoster[playerID], nil
+			}
+			return store.KnownPlayer(ctx, playerID)
+		}}
+	if store != nil {
+		config.Store = store
+	}
+	return actors.StartLeagues(ctx, system, config)
 }
 
 // serveHTTP serves the public routes, and /metrics on NFL_SYNC_METRICS_ADDR
 // when it is set (else on the public listener), until ctx is done. It closes
 // the WebSocket sessions first, with a reconnect hint, then the listeners.
 func serveHTTP(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- string,
-	sessions *websocket.Handler, recorder *metrics.Metrics, readiness *metrics.Readiness) error {
+	sessions *websocket.Handler, api http.Handler, recorder *metrics.Metrics, readiness *metrics.Readiness) error {
 	mux := http.NewServeMux()
 	mux.Handle(websocket.Path, sessions)
+	mux.Handle(httpapi.Prefix, api)
 	mux.Handle("/", web.StaticHandler())
 	mux.Handle("/readyz", readiness)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -218,8 +265,9 @@ func spawnReadinessListener(system *actor.ActorSystem, readiness *metrics.Readin
 
 // openSource builds the source that NFL_SYNC_SOURCE names, with the clock the
 // scheduler follows: the replay's own clock for a replay, the wall clock
-// otherwise.
-func openSource(cfg *config) (messages.Source, messages.Clock, error) {
+// otherwise. Every HTTP request the nflverse source makes is counted in
+// recorder.
+func openSource(cfg *config, recorder *metrics.Metrics) (messages.Source, messages.Clock, error) {
 	if dir, ok := strings.CutPrefix(cfg.Source, sourceReplayPrefix); ok {
 		replay, err := nflverse.NewReplay(dir)
 		if err != nil {
@@ -228,9 +276,27 @@ func openSource(cfg *config) (messages.Source, messages.Clock, error) {
 		return replay, replay, nil
 	}
 
-	baseURL := valueOr(cfg.NflverseBaseURL, nflverse.DefaultBaseURL)
+	format, err := nflverse.ParseFormat(cfg.NflverseFormat)
+	if err != nil {
+		return nil, nil, fmt.Errorf("invalid NFL_SYNC_NFLVERSE_FORMAT: %w", err)
+	}
 	clock := messages.SystemClock{}
-	return nflverse.NewHTTPSource(baseURL, &http.Client{}, clock), clock, nil
+	source, err := nflverse.NewHTTPSourceWithOptions(nflverse.HTTPOptions{
+		BaseURL: valueOr(cfg.NflverseBaseURL, nflverse.DefaultBaseURL),
+		Format:  format,
+		Clock:   clock,
+		Observer: nflverse.ObserverFunc(func(_, outcome string, bytes int64) {
+			recorder.SourceRequests.WithLabelValues(metrics.SourceNflverse, outcome).Inc()
+			recorder.SourceBytes.WithLabelValues(metrics.SourceNflverse).Add(float64(bytes))
+			if outcome == nflverse.OutcomeNotModified {
+				recorder.SourceNotModified.WithLabelValues(metrics.SourceNflverse).Inc()
+			}
+		}),
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open nflverse source: %w", err)
+	}
+	return source, clock, nil
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {

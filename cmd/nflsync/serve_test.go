@@ -43,23 +43,26 @@ type playerUpdate struct {
 // a one-second interval and a fresh data directory, and returns its address.
 func startReplayServer(t *testing.T) string {
 	t.Helper()
-	address, _ := startServer(t, t.TempDir(), "1")
+	address, _ := startServer(t, t.TempDir(), "1", nil)
 	return address
 }
 
 // startServer runs `nflsync serve` in-process on the 2024 replay over
-// dataDir with the given interval in seconds. It returns the address and a
-// function that stops the server gracefully; the test's cleanup stops it too.
-func startServer(t *testing.T, dataDir, intervalSeconds string) (string, func()) {
+// dataDir with the given interval in seconds and any extra NFL_SYNC_*
+// settings. It returns the address and a function that stops the server
+// gracefully; the test's cleanup stops it too.
+func startServer(t *testing.T, dataDir, intervalSeconds string, extra map[string]string) (string, func()) {
 	t.Helper()
-	cfg, err := loadConfig(func(name string) string {
-		return map[string]string{
-			"NFL_SYNC_SOURCE":           "replay:../../testdata/replay/2024",
-			"NFL_SYNC_INTERVAL_SECONDS": intervalSeconds,
-			"NFL_SYNC_LISTEN_ADDR":      "127.0.0.1:0",
-			"NFL_SYNC_DATA_DIR":         dataDir,
-		}[name]
-	})
+	settings := map[string]string{
+		"NFL_SYNC_SOURCE":           "replay:../../testdata/replay/2024",
+		"NFL_SYNC_INTERVAL_SECONDS": intervalSeconds,
+		"NFL_SYNC_LISTEN_ADDR":      "127.0.0.1:0",
+		"NFL_SYNC_DATA_DIR":         dataDir,
+	}
+	for name, value := range extra {
+		settings[name] = value
+	}
+	cfg, err := loadConfig(func(name string) string { return settings[name] })
 	if err != nil {
 		t.Fatalf("loadConfig: %v", err)
 	}
@@ -227,7 +230,7 @@ func TestServeRestartAnnouncesOnlyNewWeeks(t *testing.T) {
 
 	// First run: wait for week 5, then stop. The two-second interval
 	// leaves time to stop before week 6 is revealed.
-	address, stop := startServer(t, dataDir, "2")
+	address, stop := startServer(t, dataDir, "2", nil)
 	first := dial(t, address, subscribe)
 	if ack := readMessage(t, first); ack.Type != "ACK" {
 		t.Fatalf("first run: got %q, want ACK", ack.Type)
@@ -241,7 +244,7 @@ func TestServeRestartAnnouncesOnlyNewWeeks(t *testing.T) {
 	stop()
 
 	// Second run on the same data directory.
-	address, _ = startServer(t, dataDir, "2")
+	address, _ = startServer(t, dataDir, "2", nil)
 	second := dial(t, address, subscribe)
 	if ack := readMessage(t, second); ack.Type != "ACK" {
 		t.Fatalf("second run: got %q, want ACK", ack.Type)
