@@ -277,6 +277,11 @@ func (l *Leagues) AddPlayer(ctx context.Context, leagueID, teamID, playerID stri
 			if err != nil {
 				return nil, nil, err
 			}
+			for _, other := range league.Teams {
+				if slices.Contains(other.GetRoster(), playerID) {
+					return nil, nil, invalidField("player_id", "player_id %s is already on team %q of this league", playerID, other.GetId())
+				}
+			}
 			team := league.Teams[i]
 			team.Roster = append(team.Roster, playerID)
 			field := fmt.Sprintf("teams[%d].roster[%d]", i, len(team.Roster)-1)
@@ -601,9 +606,15 @@ func (a *leaguesActor) edit(ctx actor.Context, edit *leaguesEdit) (*messages.Lea
 		relabel = func(path string) string { return path }
 	}
 
+	// apply may have changed current in place, so the players already in
+	// the league come from the directory's own copy.
+	var before *messages.League
+	if exists {
+		before = entry.league
+	}
 	ruleSet, err := ValidateLeague(league)
 	if err == nil {
-		err = a.checkKnownPlayers(league, current)
+		err = a.checkKnownPlayers(league, before)
 	}
 	if err != nil {
 		var leagueErr *LeagueError

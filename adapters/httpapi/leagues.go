@@ -106,7 +106,11 @@ func newLeagueJSON(league *messages.League) *leagueJSON {
 			teamForm.Roster = []string{}
 		}
 		for _, lineup := range team.GetLineups() {
-			teamForm.Lineups = append(teamForm.Lineups, &lineupJSON{Week: lineup.GetWeek(), Starters: lineup.GetStarters()})
+			starters := lineup.GetStarters()
+			if starters == nil {
+				starters = []string{}
+			}
+			teamForm.Lineups = append(teamForm.Lineups, &lineupJSON{Week: lineup.GetWeek(), Starters: starters})
 		}
 		form.Teams = append(form.Teams, teamForm)
 	}
