@@ -1,0 +1,209 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/nflsync/nflsync/actors/scoring"
+	"github.com/nflsync/nflsync/adapters/inmem"
+	"github.com/nflsync/nflsync/messages"
+)
+
+// leagueFixture runs a leagues directory over an in-memory StateKeeper and
+// collects what the hub publishes on one league stream.
+type leagueFixture struct {
+	system   *actor.ActorSystem
+	hub      *Hub
+	keeper   *StateKeeper
+	registry *RuleSetRegistry
+	leagues  *Leagues
+	received chan []byte
+}
+
+func newLeagueFixture(t *testing.T) *leagueFixture {
+	t.Helper()
+	f := &leagueFixture{system: actor.NewActorSystem(), hub: NewHub(), received: make(chan []byte, 100)}
+	t.Cleanup(f.system.Shutdown)
+	f.keeper = NewStateKeeper(inmem.New(), nil, nil, nil)
+
+	var err error
+	if f.registry, err = NewRuleSetRegistry(scoring.Presets()...); err != nil {
+		t.Fatal(err)
+	}
+	f.leagues, err = StartLeagues(context.Background(), f.system, LeaguesConfig{Hub: f.hub, State: f.keeper, Registry: f.registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// follow subscribes a collector to the league's stream.
+func (f *leagueFixture) follow(leagueID string) {
+	collector := f.system.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		if message, ok := ctx.Message().(*StreamMessage); ok {
+			f.received <- message.Payload
+		}
+	}))
+	f.hub.Subscribe(StreamKey(messages.StreamKind_STREAM_KIND_LEAGUE, leagueID), collector)
+}
+
+func (f *leagueFixture) next(t *testing.T) map[string]any {
+	t.Helper()
+	select {
+	case payload := <-f.received:
+		var message map[string]any
+		if err := json.Unmarshal(payload, &message); err != nil {
+			t.Fatal(err)
+		}
+		return message
+	case <-time.After(10 * time.Second):
+		t.Fatal("no message on the league stream within 10s")
+		return nil
+	}
+}
+
+func row(playerID, position string, week int32, receptions string) *messages.PlayerWeek {
+	return &messages.PlayerWeek{Season: 2024, Week: week, PlayerId: playerID, Position: position,
+		Stats: []*messages.Stat{{Name: "receptions", Value: receptions}}}
+}
+
+func (f *leagueFixture) put(rows ...*messages.PlayerWeek) {
+	for _, week := range rows {
+		f.keeper.PutPlayer(&messages.PlayerState{PlayerId: week.GetPlayerId(), Weeks: []*messages.PlayerWeek{week}}, nil)
+	}
+}
+
+// scored sends the directory a change scored as the scorer would.
+func (f *leagueFixture) scored(t *testing.T, week *messages.PlayerWeek) {
+	t.Helper()
+	update, err := scoreDelta(f.registry.Scorer(), &messages.PlayerStatsDelta{Current: week, FirstSeen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.system.Root.Send(f.leagues.PID(), update)
+}
+
+func TestLeagueBoardRanksTiesAndLineups(t *testing.T) {
+	f := newLeagueFixture(t)
+	f.put(row("p1", "WR", 1, "5"), row("p2", "WR", 1, "5"), row("p3", "TE", 1, "4"), row("p4", "WR", 1, "9"))
+
+	_, err := f.leagues.Create(context.Background(), &messages.League{
+		Id: "l", Name: "L", Season: 2024, Weeks: []int32{1, 2}, ScoringPreset: "ppr",
+		Teams: []*messages.LeagueTeam{
+			{Id: "a", Name: "A", Roster: []string{"p1"}},
+			{Id: "b", Name: "B", Roster: []string{"p2"}},
+			// p4 sits in week 1, so only p3's 4 receptions count.
+			{Id: "c", Name: "C", Roster: []string{"p3", "p4"},
+				Lineups: []*messages.LeagueLineup{{Week: 1, Starters: []string{"p3"}}}},
+		},
+	})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+
+	board, err := f.leagues.Leaderboard(context.Background(), "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []messages.LeaderboardRow{
+		{Rank: 1, TeamID: "a", TeamName: "A", Points: "5.00", Change: "0.00"},
+		{Rank: 1, TeamID: "b", TeamName: "B", Points: "5.00", Change: "0.00"},
+		{Rank: 3, TeamID: "c", TeamName: "C", Points: "4.00", Change: "0.00"},
+	}
+	for i := range want {
+		if board.Rows[i] != want[i] {
+			t.Errorf("row %d = %+v, want %+v", i, board.Rows[i], want[i])
+		}
+	}
+}
+
+func TestLeaguePollSendsOneBatch(t *testing.T) {
+	f := newLeagueFixture(t)
+	f.put(row("p1", "WR", 1, "5"), row("p2", "WR", 1, "5"))
+	_, err := f.leagues.Create(context.Background(), &messages.League{
+		Id: "l", Name: "L", Season: 2024, Weeks: []int32{1, 2}, ScoringPreset: "ppr",
+		Teams: []*messages.LeagueTeam{{Id: "a", Name: "A", Roster: []string{"p1"}}, {Id: "b", Name: "B", Roster: []string{"p2"}}},
+	})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	f.follow("l")
+
+	// Two weeks of p2 and a player nobody rosters, then the poll ends.
+	f.scored(t, row("p2", "WR", 2, "3"))
+	f.scored(t, row("p2", "WR", 3, "7"))
+	f.scored(t, row("p9", "WR", 2, "9"))
+	f.system.Root.Send(f.leagues.PID(), &messages.SyncFinished{Ok: true})
+
+	stats := f.next(t)
+	if stats["type"] != messages.TypePlayerStats {
+		t.Fatalf("first message %v, want PLAYER_STATS", stats["type"])
+	}
+	players := stats["players"].([]any)
+	if len(players) != 2 {
+		t.Fatalf("PLAYER_STATS has %d players, want p2's weeks 2 and 3", len(players))
+	}
+	week3 := players[1].(map[string]any)
+	if week3["player_id"] != "p2" || week3["counted"] != false || week3["points"].(map[string]any)["ppr"] != "7.00" {
+		t.Errorf("week 3 item %v, want p2 with 7.00 PPR, not counted", week3)
+	}
+
+	board := f.next(t)
+	if board["type"] != messages.TypeLeaderboardUpdate {
+		t.Fatalf("second message %v, want LEADERBOARD_UPDATE", board["type"])
+	}
+	top := board["rows"].([]any)[0].(map[string]any)
+	if top["team_id"] != "b" || top["points"] != "8.00" || top["change"] != "3.00" {
+		t.Errorf("top row %v, want team b with 8.00, change 3.00", top)
+	}
+
+	// A poll without changes sends nothing.
+	f.system.Root.Send(f.leagues.PID(), &messages.SyncFinished{Ok: true})
+	select {
+	case payload := <-f.received:
+		t.Errorf("empty poll sent %s", payload)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func TestRegistrySharesEqualRuleSets(t *testing.T) {
+	f := newLeagueFixture(t)
+	f.put(row("p1", "TE", 1, "4"), row("p2", "TE", 1, "4"))
+	custom := func(name string) string {
+		return `{"name":"` + name + `","base":"ppr","position_overrides":{"TE":{"receptions":1.5}}}`
+	}
+	for i, name := range []string{"first", "second"} {
+		_, err := f.leagues.Create(context.Background(), &messages.League{
+			Id: name, Name: name, Season: 2024, RuleSetJson: custom(name),
+			Teams: []*messages.LeagueTeam{{Id: "a", Name: "A", Roster: []string{[]string{"p1", "p2"}[i]}}},
+		})
+		if err != nil {
+			t.Fatalf("Create %s: %v", name, err)
+		}
+	}
+
+	if got := len(f.registry.Scorer().RuleSets()); got != 4 {
+		t.Errorf("scorer has %d rule sets, want 3 presets and 1 shared custom", got)
+	}
+	board, err := f.leagues.Leaderboard(context.Background(), "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if board.RuleSet != "second" || board.Rows[0].Points != "6.00" {
+		t.Errorf("board %+v, want rule set second and 6.00 (4 TE receptions × 1.5)", board)
+	}
+
+	if err := f.leagues.Delete(context.Background(), "first"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.leagues.Delete(context.Background(), "second"); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(f.registry.Scorer().RuleSets()); got != 3 {
+		t.Errorf("after deletes the scorer has %d rule sets, want the 3 presets", got)
+	}
+}
