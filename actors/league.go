@@ -12,9 +12,9 @@ package actors
 //   - leagueRemove (a request) from the directory: it deletes the league's
 //     document and replies with the error. The directory then stops it.
 //   - *messages.PlayerUpdate from the directory, for a player that one of
-//     its teams rosters: it takes the points under the league's rule set
-//     (or scores the row itself when the scorer did not have the rule set
-//     yet) and recomputes only that player's team.
+//     its teams rosters. It takes the points under the league's rule set and
+//     recomputes only that player's team. When the scorer did not have the
+//     rule set yet, the actor scores the row itself.
 //   - leaguePollEnded from the directory after each sync cycle.
 //   - leagueBoardRequest (a request): it replies with the leaderboard rows.
 //
@@ -93,8 +93,8 @@ func invalidField(field, format string, args ...any) *LeagueError {
 	return &LeagueError{Code: LeagueErrorInvalidField, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// FormatWeeks returns the weeks of a league format: 1-18 for regular, 19-22
-// for playoffs, nil for an unknown format.
+// FormatWeeks returns the first and last week of a league format: 1-18 for
+// regular, 19-22 for playoffs, and ok=false for an unknown format.
 func FormatWeeks(format string) (first, last int32, ok bool) {
 	switch format {
 	case LeagueFormatRegular:
@@ -281,7 +281,7 @@ func validateTeam(league *messages.League, i int, team *messages.LeagueTeam, tea
 	return nil
 }
 
-// leagueApply asks a league actor to take a new definition. With persist,
+// leagueApply is the request to take a new definition. With persist,
 // the actor writes it to the store first and keeps its old definition when
 // that fails. The reply is a leagueReply.
 type leagueApply struct {
@@ -293,17 +293,17 @@ type leagueApply struct {
 	persist    bool
 }
 
-// leagueRemove asks a league actor to delete its document. The reply is a
+// leagueRemove is the request to delete the league's document. The reply is a
 // leagueReply.
 type leagueRemove struct{}
 
 type leagueReply struct{ err error }
 
-// leaguePollEnded tells a league actor that a sync cycle ended.
+// leaguePollEnded is the notice that a sync cycle ended.
 type leaguePollEnded struct{}
 
-// leagueBoardRequest asks for a league's leaderboard; the reply is a
-// *leagueBoard, with an empty leagueID for an unknown league. The directory
+// leagueBoardRequest is the request for a league's leaderboard. The reply
+// is a *leagueBoard, with an empty leagueID for an unknown league. The directory
 // forwards it to the league's actor.
 type leagueBoardRequest struct{ leagueID string }
 
@@ -315,7 +315,8 @@ type leagueBoard struct {
 	rows     []messages.LeaderboardRow
 }
 
-// leagueActorConfig is what a league actor needs from the directory.
+// leagueActorConfig is the configuration that the directory gives each
+// league actor.
 type leagueActorConfig struct {
 	hub    *Hub
 	state  *StateKeeper

@@ -7,10 +7,10 @@ package actors
 // time, so two edits of one league never race.
 //
 // It takes:
-//   - leaguesEdit (a request) from Leagues: it applies the edit to a copy,
-//     validates it, checks that every newly rostered player is known, has
-//     the league's actor persist and apply it, then updates its index and
-//     the rule set registry and replies.
+//   - leaguesEdit (a request) from Leagues. It applies the edit to a copy,
+//     validates it and checks that every newly rostered player is known.
+//     Then the league's actor persists and applies it, and the directory
+//     updates its index and the rule set registry and replies.
 //   - leaguesGet and leaguesList (requests): it replies from its copies.
 //   - *leagueBoardRequest: it forwards the request to the league's actor.
 //   - *messages.PlayerUpdate from the scorer: it forwards the update to the
