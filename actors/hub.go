@@ -394,6 +394,17 @@ func (h *Hub) Subscribers(stream string) int {
 	return len(state.subscribers)
 }
 
+// Active reports whether anyone has subscribed to stream since the hub
+// started: it has subscribers, or a history that a reconnecting client may
+// resume from. Publishers skip encoding messages for inactive streams.
+func (h *Hub) Active(stream string) bool {
+	shard := h.shardFor(stream)
+	shard.mu.Lock()
+	defer shard.mu.Unlock()
+
+	return shard.streamLocked(stream, false) != nil
+}
+
 // Seq returns the seq of the last message published on stream, 0 before the
 // first.
 func (h *Hub) Seq(stream string) uint64 {

@@ -69,6 +69,17 @@ func (a *scorerActor) score(ctx actor.Context, delta *messages.PlayerStatsDelta)
 		return
 	}
 
+	if a.leagues != nil {
+		ctx.Send(a.leagues, update)
+	}
+
+	// Most players have no follower: encoding is the costliest step of a
+	// poll, so it is skipped for streams nobody ever subscribed to.
+	stream := StreamKey(messages.StreamKind_STREAM_KIND_PLAYER, row.GetPlayerId())
+	if !a.hub.Active(stream) {
+		return
+	}
+
 	// PLAYER_UPDATE carries the base rule sets only; the leagues' rule
 	// sets reach their league streams.
 	public := update
@@ -80,11 +91,7 @@ func (a *scorerActor) score(ctx actor.Context, delta *messages.PlayerStatsDelta)
 		a.logger.Error("encode PLAYER_UPDATE failed", "player_id", row.GetPlayerId(), "error", err)
 		return
 	}
-	a.hub.Publish(ctx, StreamKey(messages.StreamKind_STREAM_KIND_PLAYER, row.GetPlayerId()), payload)
-
-	if a.leagues != nil {
-		ctx.Send(a.leagues, update)
-	}
+	a.hub.Publish(ctx, stream, payload)
 }
 
 // scoreDelta computes the points of the delta's current row under every rule

@@ -162,15 +162,12 @@ func NewPlayerUpdateData(update *PlayerUpdate) *PlayerUpdateData {
 		Team:         row.GetTeam(),
 		OpponentTeam: row.GetOpponentTeam(),
 		GameID:       row.GetGameId(),
-		Stats:        make(map[string]string, len(row.GetStats())),
+		Stats:        currentStats(row, delta),
 		Previous:     previousValues(delta.GetChanges()),
 		Points:       make(map[string]string, len(update.GetPoints())),
 		FirstSeen:    delta.GetFirstSeen(),
 		Correction:   delta.GetCorrection(),
 		DetectedAt:   time.Unix(0, delta.GetDetectedUnixNano()).UTC(),
-	}
-	for _, stat := range row.GetStats() {
-		data.Stats[stat.GetName()] = stat.GetValue()
 	}
 	for _, points := range update.GetPoints() {
 		data.Points[points.GetRuleSet()] = points.GetPoints()
@@ -227,6 +224,28 @@ func EncodeError(code, text string) []byte {
 		panic(err)
 	}
 	return payload
+}
+
+// currentStats returns every stat of a player-week seen for the first time,
+// and only the changed stats otherwise: a client already has the rest from
+// the snapshot or an earlier message, and a change message stays small. A
+// stat that became null is absent here and null in "previous".
+func currentStats(row *PlayerWeek, delta *PlayerStatsDelta) map[string]string {
+	if delta.GetFirstSeen() {
+		stats := make(map[string]string, len(row.GetStats()))
+		for _, stat := range row.GetStats() {
+			stats[stat.GetName()] = stat.GetValue()
+		}
+		return stats
+	}
+
+	stats := make(map[string]string, len(delta.GetChanges()))
+	for _, change := range delta.GetChanges() {
+		if change.Current != nil {
+			stats[change.GetField()] = change.GetCurrent()
+		}
+	}
+	return stats
 }
 
 func previousValues(changes []*FieldChange) map[string]*string {

@@ -1,0 +1,142 @@
+package actors
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/nflsync/nflsync/actors/scoring"
+	"github.com/nflsync/nflsync/adapters/inmem"
+	"github.com/nflsync/nflsync/adapters/nflverse"
+	"github.com/nflsync/nflsync/messages"
+)
+
+const stats2025Path = "../testdata/nflverse/stats_player/stats_player_week_2025.csv.gz"
+
+// weekCSV returns the header and the rows of one week of the real 2025
+// weekly stats file as CSV text, relabelled as week asWeek. Week 2's rows
+// relabelled as week 1 change nearly every stat of week 1's players, which
+// gives the diff and the scorer real work.
+func weekCSV(b *testing.B, week, asWeek string) []byte {
+	b.Helper()
+	file, err := os.Open(stats2025Path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer file.Close()
+	reader, err := gzip.NewReader(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	var out bytes.Buffer
+	scanner := bufio.NewScanner(reader)
+	scanner.Buffer(make([]byte, 1<<20), 1<<20)
+	scanner.Scan()
+	header := scanner.Text()
+	out.WriteString(header + "\n")
+
+	// season,week,season_type is unique in a row: ids and names come before.
+	marker := ",2025," + week + ",REG,"
+	for scanner.Scan() {
+		line := scanner.Text()
+		if strings.Contains(line, marker) {
+			out.WriteString(strings.Replace(line, marker, ",2025,"+asWeek+",REG,", 1) + "\n")
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// parsingSource parses the next CSV of its list on every Load, as a real
+// poll does, and cycles through the list.
+type parsingSource struct {
+	files [][]byte
+	next  int
+}
+
+func (s *parsingSource) Load(context.Context, time.Time) (*messages.Snapshot, error) {
+	data := s.files[s.next%len(s.files)]
+	s.next++
+
+	file, err := nflverse.ReadPlayerStats(bytes.NewReader(data), "week.csv")
+	if err != nil {
+		return nil, err
+	}
+	return &messages.Snapshot{Season: 2025, Week: 2, PlayerWeeks: file.Players, TeamWeeks: file.Teams}, nil
+}
+
+// runCycle runs one sync cycle and waits until the scorer has handled every
+// delta it produced.
+func runCycle(b *testing.B, system *actor.ActorSystem, pipeline *Pipeline) *messages.SyncFinished {
+	result, err := system.Root.RequestFuture(pipeline.Fetcher, &messages.Tick{}, time.Minute).Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	// Player actors send their deltas before they reply to the fetcher, so
+	// the deltas are in the scorer's mailbox ahead of this Touch.
+	if _, err := system.Root.RequestFuture(pipeline.Scorer, &actor.Touch{}, time.Minute).Result(); err != nil {
+		b.Fatal(err)
+	}
+	return result.(*messages.SyncFinished)
+}
+
+func startBenchPipeline(b *testing.B, source messages.Source) (*actor.ActorSystem, *Pipeline) {
+	b.Helper()
+	system := actor.NewActorSystem()
+	pipeline, err := StartPipeline(system, PipelineConfig{
+		Source:            source,
+		Clock:             messages.SystemClock{},
+		Hub:               NewHub(),
+		State:             NewStateKeeper(inmem.New(), nil, nil, nil),
+		RuleSets:          scoring.Presets(),
+		LiveInterval:      time.Minute,
+		OffseasonInterval: time.Hour,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pipeline.Stop(system) })
+	return system, pipeline
+}
+
+// BenchmarkIngestWeek parses, diffs and scores one real week per
+// iteration: the real week 1 of 2025 alternating with week 2's rows
+// relabelled as week 1, so every iteration changes most players. Mirror
+// writes are batched in the background and not waited for.
+func BenchmarkIngestWeek(b *testing.B) {
+	source := &parsingSource{files: [][]byte{weekCSV(b, "1", "1"), weekCSV(b, "2", "1")}}
+	system, pipeline := startBenchPipeline(b, source)
+	runCycle(b, system, pipeline)
+
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		runCycle(b, system, pipeline)
+	}
+	b.ReportMetric(float64(len(source.files[0])), "csv-bytes")
+}
+
+// BenchmarkIdlePoll runs sync cycles where nothing changed: the same week
+// parsed again. It measures parsing plus the actors' comparison.
+func BenchmarkIdlePoll(b *testing.B) {
+	source := &parsingSource{files: [][]byte{weekCSV(b, "1", "1")}}
+	system, pipeline := startBenchPipeline(b, source)
+	runCycle(b, system, pipeline)
+
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		runCycle(b, system, pipeline)
+	}
+}
