@@ -36,6 +36,11 @@ type config struct {
 
 	// AdminAPIKey authorizes writes to the REST API; empty disables them.
 	AdminAPIKey string
+
+	// WebSocket admission limits. Zero takes the adapters/websocket default.
+	MaxConnectionsPerIP int
+	ConnectionRate      int
+	ConnectionBurst     int
 }
 
 // Source kinds of NFL_SYNC_SOURCE.
@@ -75,6 +80,16 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, err
 	}
 	if cfg.OffseasonInterval, err = parseSeconds(getenv, "NFL_SYNC_OFFSEASON_INTERVAL_SECONDS", 3600); err != nil {
+		return nil, err
+	}
+
+	if cfg.MaxConnectionsPerIP, err = parseCount(getenv, "NFL_SYNC_WS_MAX_CONNECTIONS_PER_IP"); err != nil {
+		return nil, err
+	}
+	if cfg.ConnectionRate, err = parseCount(getenv, "NFL_SYNC_WS_CONNECTION_RATE"); err != nil {
+		return nil, err
+	}
+	if cfg.ConnectionBurst, err = parseCount(getenv, "NFL_SYNC_WS_CONNECTION_BURST"); err != nil {
 		return nil, err
 	}
 
@@ -131,4 +146,18 @@ func parseSeconds(getenv func(string) string, name string, fallback int) (time.D
 		return 0, fmt.Errorf("invalid %s %q: use a whole number of seconds greater than 0", name, value)
 	}
 	return time.Duration(seconds) * time.Second, nil
+}
+
+// parseCount reads a whole number greater than 0, or 0 when the variable is
+// unset.
+func parseCount(getenv func(string) string, name string) (int, error) {
+	value := getenv(name)
+	if value == "" {
+		return 0, nil
+	}
+	count, err := strconv.Atoi(value)
+	if err != nil || count <= 0 {
+		return 0, fmt.Errorf("invalid %s %q: use a whole number greater than 0", name, value)
+	}
+	return count, nil
 }

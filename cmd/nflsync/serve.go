@@ -44,6 +44,7 @@ func runServe(args []string, getenv func(string) string, stderr io.Writer) int {
 	}
 	logger := newLogger(cfg, stderr)
 	slog.SetDefault(logger)
+	raiseOpenFileLimit(logger)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -137,6 +138,10 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		AuthSecret:     []byte(cfg.AuthSecret),
 		Snapshotter:    pipeline.Snapshots,
 		Metrics:        recorder.Sessions(),
+
+		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP,
+		ConnectionRate:      float64(cfg.ConnectionRate),
+		ConnectionBurst:     cfg.ConnectionBurst,
 	})
 	api := httpapi.NewHandler(leagues, httpapi.Options{AdminAPIKey: cfg.AdminAPIKey, Logger: logger})
 	return serveHTTP(ctx, cfg, logger, ready, sessions, api, recorder, readiness)
