@@ -15,8 +15,9 @@ package actors
 //   - *messages.Remirror, which it forwards to every child.
 //
 // It sends:
-//   - *messages.ObservePlayer to player actors and *messages.ObserveGame to
-//     game actors.
+//   - *messages.ObservePlayer to player actors, *messages.ObserveGame to
+//     game actors, *messages.ObserveRosters to the roster actor and
+//     *messages.ObserveInjuries to the injury actor.
 //   - *messages.SyncFinished to the scheduler and the cycle listeners.
 //   - a GAME_SCORES message with every game of the new week to the
 //     scoreboard stream, through the hub, when the current week changes.
@@ -81,6 +82,7 @@ type fetcherActor struct {
 
 	players  map[string]*actor.PID
 	games    map[string]*actor.PID
+	rows     map[string]*actor.PID // the roster and injury actors
 	stopping bool
 
 	// currentSeason and currentWeek are the week the scoreboard stream
@@ -110,6 +112,7 @@ func newFetcherProps(config fetcherConfig) *actor.Props {
 			fetcherConfig: config,
 			players:       make(map[string]*actor.PID),
 			games:         make(map[string]*actor.PID),
+			rows:          make(map[string]*actor.PID),
 		}
 	}, actor.WithSupervisor(supervisor))
 }
@@ -196,6 +199,7 @@ func (a *fetcherActor) handleLoad(ctx actor.Context, result loadResult) {
 	a.snapshot = result.snapshot
 	a.routePlayers(ctx, result.snapshot)
 	a.routeGames(ctx, result.snapshot)
+	a.routeRostersAndInjuries(ctx, result.snapshot)
 	a.publishNewWeek(ctx, result.snapshot)
 
 	if a.pending == 0 {
@@ -246,6 +250,31 @@ func (a *fetcherActor) routeGames(ctx actor.Context, snapshot *messages.Snapshot
 	}
 }
 
+// routeRostersAndInjuries sends the poll's roster rows to the roster actor
+// and its injury rows to the injury actor. A poll without a roster file
+// sends no roster rows, so the last known rosters stay.
+func (a *fetcherActor) routeRostersAndInjuries(ctx actor.Context, snapshot *messages.Snapshot) {
+	if snapshot.Rosters != nil {
+		pid := a.child(ctx, a.rows, "rosters", func() *actor.Props {
+			return newRosterProps(a.hub, a.store, a.metrics, a.logger)
+		})
+		ctx.Request(pid, &messages.ObserveRosters{Cycle: a.cycle, Entries: snapshot.Rosters})
+		a.pending++
+	}
+
+	pid := a.child(ctx, a.rows, "injuries", func() *actor.Props {
+		return newInjuryProps(a.hub, a.store, a.metrics, a.logger)
+	})
+	ctx.Request(pid, &messages.ObserveInjuries{
+		Cycle:         a.cycle,
+		Injuries:      snapshot.Injuries,
+		Available:     snapshot.InjuriesAvailable,
+		CurrentSeason: snapshot.Season,
+		CurrentWeek:   snapshot.Week,
+	})
+	a.pending++
+}
+
 // publishNewWeek sends the whole current week to the scoreboard stream when
 // the current week changed, because its games may not change for days and
 // the game actors publish only changes.
@@ -292,7 +321,7 @@ func (a *fetcherActor) child(ctx actor.Context, registry map[string]*actor.PID, 
 }
 
 func (a *fetcherActor) forgetChild(pid *actor.PID) {
-	for _, registry := range []map[string]*actor.PID{a.players, a.games} {
+	for _, registry := range []map[string]*actor.PID{a.players, a.games, a.rows} {
 		for name, registered := range registry {
 			if registered.Equal(pid) {
 				a.logger.Error("child actor stopped after repeated failures", "name", name)

@@ -1672,6 +1672,139 @@ func (*Remirror) Descriptor() ([]byte, []int) {
 	return file_nflsync_proto_rawDescGZIP(), []int{21}
 }
 
+// ObserveRosters carries the season's roster rows of one poll to the roster
+// actor. Sent by the fetcher when the poll had a roster file.
+type ObserveRosters struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Cycle         uint64                 `protobuf:"varint,1,opt,name=cycle,proto3" json:"cycle,omitempty"`
+	Entries       []*RosterEntry         `protobuf:"bytes,2,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ObserveRosters) Reset() {
+	*x = ObserveRosters{}
+	mi := &file_nflsync_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObserveRosters) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObserveRosters) ProtoMessage() {}
+
+func (x *ObserveRosters) ProtoReflect() protoreflect.Message {
+	mi := &file_nflsync_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObserveRosters.ProtoReflect.Descriptor instead.
+func (*ObserveRosters) Descriptor() ([]byte, []int) {
+	return file_nflsync_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ObserveRosters) GetCycle() uint64 {
+	if x != nil {
+		return x.Cycle
+	}
+	return 0
+}
+
+func (x *ObserveRosters) GetEntries() []*RosterEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+// ObserveInjuries carries the season's injury rows of one poll to the
+// injury actor. available is false when the injuries file was missing or
+// empty: the last known statuses then stay.
+type ObserveInjuries struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Cycle         uint64                 `protobuf:"varint,1,opt,name=cycle,proto3" json:"cycle,omitempty"`
+	Injuries      []*Injury              `protobuf:"bytes,2,rep,name=injuries,proto3" json:"injuries,omitempty"`
+	Available     bool                   `protobuf:"varint,3,opt,name=available,proto3" json:"available,omitempty"`
+	CurrentSeason int32                  `protobuf:"varint,4,opt,name=current_season,json=currentSeason,proto3" json:"current_season,omitempty"`
+	CurrentWeek   int32                  `protobuf:"varint,5,opt,name=current_week,json=currentWeek,proto3" json:"current_week,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ObserveInjuries) Reset() {
+	*x = ObserveInjuries{}
+	mi := &file_nflsync_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObserveInjuries) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObserveInjuries) ProtoMessage() {}
+
+func (x *ObserveInjuries) ProtoReflect() protoreflect.Message {
+	mi := &file_nflsync_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObserveInjuries.ProtoReflect.Descriptor instead.
+func (*ObserveInjuries) Descriptor() ([]byte, []int) {
+	return file_nflsync_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ObserveInjuries) GetCycle() uint64 {
+	if x != nil {
+		return x.Cycle
+	}
+	return 0
+}
+
+func (x *ObserveInjuries) GetInjuries() []*Injury {
+	if x != nil {
+		return x.Injuries
+	}
+	return nil
+}
+
+func (x *ObserveInjuries) GetAvailable() bool {
+	if x != nil {
+		return x.Available
+	}
+	return false
+}
+
+func (x *ObserveInjuries) GetCurrentSeason() int32 {
+	if x != nil {
+		return x.CurrentSeason
+	}
+	return 0
+}
+
+func (x *ObserveInjuries) GetCurrentWeek() int32 {
+	if x != nil {
+		return x.CurrentWeek
+	}
+	return 0
+}
+
 var File_nflsync_proto protoreflect.FileDescriptor
 
 const file_nflsync_proto_rawDesc = "" +
@@ -1811,7 +1944,16 @@ const file_nflsync_proto_rawDesc = "" +
 	"\tplayer_id\x18\x01 \x01(\tR\bplayerId\x12)\n" +
 	"\x05weeks\x18\x02 \x03(\v2\x13.nflsync.PlayerWeekR\x05weeks\"\n" +
 	"\n" +
-	"\bRemirror*\x8b\x01\n" +
+	"\bRemirror\"V\n" +
+	"\x0eObserveRosters\x12\x14\n" +
+	"\x05cycle\x18\x01 \x01(\x04R\x05cycle\x12.\n" +
+	"\aentries\x18\x02 \x03(\v2\x14.nflsync.RosterEntryR\aentries\"\xbc\x01\n" +
+	"\x0fObserveInjuries\x12\x14\n" +
+	"\x05cycle\x18\x01 \x01(\x04R\x05cycle\x12+\n" +
+	"\binjuries\x18\x02 \x03(\v2\x0f.nflsync.InjuryR\binjuries\x12\x1c\n" +
+	"\tavailable\x18\x03 \x01(\bR\tavailable\x12%\n" +
+	"\x0ecurrent_season\x18\x04 \x01(\x05R\rcurrentSeason\x12!\n" +
+	"\fcurrent_week\x18\x05 \x01(\x05R\vcurrentWeek*\x8b\x01\n" +
 	"\n" +
 	"StreamKind\x12\x1b\n" +
 	"\x17STREAM_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
@@ -1833,7 +1975,7 @@ func file_nflsync_proto_rawDescGZIP() []byte {
 }
 
 var file_nflsync_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nflsync_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_nflsync_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_nflsync_proto_goTypes = []any{
 	(StreamKind)(0),          // 0: nflsync.StreamKind
 	(*Stat)(nil),             // 1: nflsync.Stat
@@ -1858,6 +2000,8 @@ var file_nflsync_proto_goTypes = []any{
 	(*Injury)(nil),           // 20: nflsync.Injury
 	(*PlayerState)(nil),      // 21: nflsync.PlayerState
 	(*Remirror)(nil),         // 22: nflsync.Remirror
+	(*ObserveRosters)(nil),   // 23: nflsync.ObserveRosters
+	(*ObserveInjuries)(nil),  // 24: nflsync.ObserveInjuries
 }
 var file_nflsync_proto_depIdxs = []int32{
 	1,  // 0: nflsync.PlayerWeek.stats:type_name -> nflsync.Stat
@@ -1874,11 +2018,13 @@ var file_nflsync_proto_depIdxs = []int32{
 	0,  // 11: nflsync.Subscribe.kind:type_name -> nflsync.StreamKind
 	0,  // 12: nflsync.Unsubscribe.kind:type_name -> nflsync.StreamKind
 	2,  // 13: nflsync.PlayerState.weeks:type_name -> nflsync.PlayerWeek
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	19, // 14: nflsync.ObserveRosters.entries:type_name -> nflsync.RosterEntry
+	20, // 15: nflsync.ObserveInjuries.injuries:type_name -> nflsync.Injury
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_nflsync_proto_init() }
@@ -1895,7 +2041,7 @@ func file_nflsync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nflsync_proto_rawDesc), len(file_nflsync_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,219 @@
+package actors
+
+// The roster actor owns the last seen roster row of every player (team,
+// position, status such as ACT, RES or CUT, jersey number) and the injury
+// actor owns the last seen injury report of every player and week. Both
+// find changes the way player actors do, field by field.
+//
+// The roster actor takes:
+//   - *messages.ObserveRosters from the fetcher, replying *messages.DiffDone.
+//
+// The injury actor takes:
+//   - *messages.ObserveInjuries from the fetcher, replying
+//     *messages.DiffDone. A poll without an injuries file changes nothing:
+//     the last known statuses stay and nobody is reported healthy.
+//
+// Both send a ROSTER_UPDATE or INJURY_UPDATE message (encoded once) to the
+// sessions that follow the player, through the hub, and write the changed
+// rows to the store. They are the only writers of those documents.
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/nflsync/nflsync/messages"
+	"github.com/nflsync/nflsync/metrics"
+)
+
+// fieldValue is one named field of a row, for diffing rows of any kind.
+type fieldValue struct {
+	name  string
+	value string
+}
+
+func rosterFields(entry *messages.RosterEntry) []fieldValue {
+	return []fieldValue{
+		{"full_name", entry.GetFullName()},
+		{"team", entry.GetTeam()},
+		{"position", entry.GetPosition()},
+		{"status", entry.GetStatus()},
+		{"jersey_number", entry.GetJerseyNumber()},
+		{"espn_id", entry.GetEspnId()},
+	}
+}
+
+func injuryFields(injury *messages.Injury) []fieldValue {
+	return []fieldValue{
+		{"full_name", injury.GetFullName()},
+		{"team", injury.GetTeam()},
+		{"position", injury.GetPosition()},
+		{"report_status", injury.GetReportStatus()},
+		{"report_primary_injury", injury.GetReportPrimaryInjury()},
+		{"practice_status", injury.GetPracticeStatus()},
+		{"date_modified", injury.GetDateModified()},
+	}
+}
+
+// diffFields returns the changes between two field lists of the same kind
+// of row.
+func diffFields(previous, current []fieldValue) []*messages.FieldChange {
+	var changes []*messages.FieldChange
+	for i := range current {
+		changes = appendTextChange(changes, current[i].name, previous[i].value, current[i].value)
+	}
+	return changes
+}
+
+// rowTracker is the diff state that the roster and injury actors share:
+// the last rows by key, and how to publish and store a changed row.
+type rowTracker[Row any] struct {
+	kind    string // metrics.DeltaRoster or metrics.DeltaInjury
+	fields  func(Row) []fieldValue
+	player  func(Row) string
+	encode  func(row Row, changes []*messages.FieldChange, firstSeen bool) ([]byte, error)
+	persist func(ctx context.Context, rows []Row) error // nil stores nothing
+
+	hub     *Hub
+	metrics *metrics.Metrics
+	logger  *slog.Logger
+	rows    map[string]Row
+}
+
+// observe diffs each row with the last one under the same key, publishes
+// the changes and returns the changed rows, which the caller stores after
+// it has replied to the fetcher.
+func (t *rowTracker[Row]) observe(ctx actor.Context, rows []Row, key func(Row) string) []Row {
+	var changed []Row
+	for _, row := range rows {
+		rowKey := key(row)
+		previous, seen := t.rows[rowKey]
+
+		var changes []*messages.FieldChange
+		if seen {
+			changes = diffFields(t.fields(previous), t.fields(row))
+			if len(changes) == 0 {
+				continue
+			}
+		}
+
+		t.rows[rowKey] = row
+		changed = append(changed, row)
+		t.publish(ctx, row, changes, !seen)
+	}
+
+	t.metrics.Deltas.WithLabelValues(t.kind).Add(float64(len(changed)))
+	return changed
+}
+
+func (t *rowTracker[Row]) publish(ctx actor.Context, row Row, changes []*messages.FieldChange, firstSeen bool) {
+	stream := StreamKey(messages.StreamKind_STREAM_KIND_PLAYER, t.player(row))
+	if !t.hub.Active(stream) {
+		return
+	}
+
+	payload, err := t.encode(row, changes, firstSeen)
+	if err != nil {
+		t.logger.Error("encode row change failed", "kind", t.kind, "player_id", t.player(row), "error", err)
+		return
+	}
+	t.hub.Publish(ctx, stream, payload)
+}
+
+// store writes the changed rows in one call. A failure is logged and the
+// rows are written again with the next change of the same keys.
+// TODO: retry failed roster and injury writes like StateKeeper does; today
+// a failed write waits for the next change of the same row.
+func (t *rowTracker[Row]) store(rows []Row) {
+	if t.persist == nil || len(rows) == 0 {
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), stateWriteTimeout)
+	defer cancel()
+	if err := t.persist(ctx, rows); err != nil {
+		t.logger.Error("store changed rows failed", "kind", t.kind, "rows", len(rows), "error", err)
+	}
+}
+
+type rosterActor struct {
+	tracker *rowTracker[*messages.RosterEntry]
+}
+
+func newRosterProps(hub *Hub, store messages.Store, recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		tracker := &rowTracker[*messages.RosterEntry]{
+			kind:    metrics.DeltaRoster,
+			fields:  rosterFields,
+			player:  (*messages.RosterEntry).GetGsisId,
+			encode:  messages.EncodeRosterUpdate,
+			hub:     hub,
+			metrics: recorder,
+			logger:  logger,
+			rows:    make(map[string]*messages.RosterEntry),
+		}
+		if store != nil {
+			tracker.persist = store.UpsertRoster
+		}
+		return &rosterActor{tracker: tracker}
+	})
+}
+
+func (a *rosterActor) Receive(ctx actor.Context) {
+	if message, ok := ctx.Message().(*messages.ObserveRosters); ok {
+		changed := a.tracker.observe(ctx, message.GetEntries(), (*messages.RosterEntry).GetGsisId)
+		ctx.Respond(&messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(len(changed))})
+		a.tracker.store(changed)
+	}
+}
+
+type injuryActor struct {
+	tracker *rowTracker[*messages.Injury]
+
+	// unavailableWeek is the last week reported without an injuries file,
+	// so that it is logged once.
+	unavailableWeek int32
+}
+
+func newInjuryProps(hub *Hub, store messages.Store, recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		tracker := &rowTracker[*messages.Injury]{
+			kind:    metrics.DeltaInjury,
+			fields:  injuryFields,
+			player:  (*messages.Injury).GetGsisId,
+			encode:  messages.EncodeInjuryUpdate,
+			hub:     hub,
+			metrics: recorder,
+			logger:  logger,
+			rows:    make(map[string]*messages.Injury),
+		}
+		if store != nil {
+			tracker.persist = store.UpsertInjuries
+		}
+		return &injuryActor{tracker: tracker}
+	})
+}
+
+func injuryKey(injury *messages.Injury) string {
+	return fmt.Sprintf("%d/%d/%s", injury.GetSeason(), injury.GetWeek(), injury.GetGsisId())
+}
+
+func (a *injuryActor) Receive(ctx actor.Context) {
+	message, ok := ctx.Message().(*messages.ObserveInjuries)
+	if !ok {
+		return
+	}
+
+	var changed []*messages.Injury
+	if message.GetAvailable() {
+		changed = a.tracker.observe(ctx, message.GetInjuries(), injuryKey)
+	} else if message.GetCurrentWeek() != a.unavailableWeek {
+		a.unavailableWeek = message.GetCurrentWeek()
+		a.tracker.logger.Warn("injuries unavailable, keeping the last known statuses",
+			"season", message.GetCurrentSeason(), "week", message.GetCurrentWeek())
+	}
+	ctx.Respond(&messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(len(changed))})
+	a.tracker.store(changed)
+}
