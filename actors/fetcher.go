@@ -39,10 +39,10 @@ const (
 	// loadTimeout bounds one poll of the source, downloads included.
 	loadTimeout = 2 * time.Minute
 
-	// diffTimeout bounds how long a cycle waits for its children's
+	// defaultDiffTimeout bounds how long a cycle waits for its children's
 	// DiffDone replies, so that a child that crashed mid-cycle cannot stall
 	// polling.
-	diffTimeout = 30 * time.Second
+	defaultDiffTimeout = 30 * time.Second
 
 	// childRestartLimit and childRestartWindow stop a player or game actor
 	// that keeps panicking instead of restarting it forever.
@@ -72,6 +72,13 @@ type fetcherConfig struct {
 	// snapshots learns the current week after each cycle.
 	snapshots *Snapshots
 
+	// diffTimeout replaces defaultDiffTimeout when it is not zero.
+	diffTimeout time.Duration
+
+	// playerHook, when set, runs before a player actor handles an
+	// ObservePlayer. Tests use it to make a player actor panic.
+	playerHook func(playerID string)
+
 	// listeners receive every SyncFinished, such as the league actors,
 	// which send their per-poll batches when a cycle ends.
 	listeners []*actor.PID
@@ -100,6 +107,9 @@ type fetcherActor struct {
 }
 
 func newFetcherProps(config fetcherConfig) *actor.Props {
+	if config.diffTimeout == 0 {
+		config.diffTimeout = defaultDiffTimeout
+	}
 	supervisor := &countingSupervisor{
 		SupervisorStrategy: actor.NewOneForOneStrategy(childRestartLimit, childRestartWindow, func(interface{}) actor.Directive {
 			return actor.RestartDirective
@@ -137,7 +147,7 @@ func (a *fetcherActor) Receive(ctx actor.Context) {
 
 	case *actor.ReceiveTimeout:
 		if a.busy && a.pending > 0 {
-			a.logger.Warn("sync cycle timed out waiting for actors", "pending", a.pending, "timeout", diffTimeout)
+			a.logger.Warn("sync cycle timed out waiting for actors", "pending", a.pending, "timeout", a.diffTimeout)
 			a.finishCycle(ctx, nil)
 		}
 
@@ -206,7 +216,7 @@ func (a *fetcherActor) handleLoad(ctx actor.Context, result loadResult) {
 		a.finishCycle(ctx, nil)
 		return
 	}
-	ctx.SetReceiveTimeout(diffTimeout)
+	ctx.SetReceiveTimeout(a.diffTimeout)
 }
 
 // routePlayers sends every player's rows of the snapshot, grouped by
@@ -220,7 +230,7 @@ func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapsh
 	now := a.clock.Now
 	for playerID, rows := range byPlayer {
 		pid := a.child(ctx, a.players, "player-"+playerID, func() *actor.Props {
-			return newPlayerProps(playerID, a.scorer, a.state, now, a.logger)
+			return newPlayerProps(playerID, a.scorer, a.state, now, a.logger, a.playerHook)
 		})
 		ctx.Request(pid, &messages.ObservePlayer{
 			Cycle:         a.cycle,

@@ -34,6 +34,10 @@ type PipelineConfig struct {
 	// nobody serves.
 	Metrics *metrics.Metrics
 
+	// diffTimeout and playerHook are test seams, passed to the fetcher.
+	diffTimeout time.Duration
+	playerHook  func(playerID string)
+
 	// CycleListeners receive a *messages.SyncFinished after every sync
 	// cycle.
 	CycleListeners []*actor.PID
@@ -122,8 +126,10 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 		metrics: recorder,
 		logger:  logger,
 
-		snapshots: pipeline.Snapshots,
-		listeners: listeners,
+		snapshots:   pipeline.Snapshots,
+		listeners:   listeners,
+		diffTimeout: config.diffTimeout,
+		playerHook:  config.playerHook,
 	}))
 
 	if config.Polling {

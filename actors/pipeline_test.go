@@ -75,18 +75,23 @@ type pipelineFixture struct {
 
 func startTestPipeline(t *testing.T, source messages.Source) *pipelineFixture {
 	t.Helper()
+	return startTestPipelineWith(t, PipelineConfig{Source: source})
+}
+
+// startTestPipelineWith fills in the defaults of config that tests do not
+// set and starts the pipeline.
+func startTestPipelineWith(t *testing.T, config PipelineConfig) *pipelineFixture {
+	t.Helper()
 	system := actor.NewActorSystem()
 	hub := NewHub()
-	pipeline, err := StartPipeline(system, PipelineConfig{
-		Source:            source,
-		Clock:             messages.SystemClock{},
-		Hub:               hub,
-		State:             NewStateKeeper(inmem.New(), nil, nil, nil),
-		RuleSets:          scoring.Presets(),
-		LiveInterval:      time.Minute,
-		OffseasonInterval: time.Hour,
-		Polling:           false,
-	})
+	config.Clock = messages.SystemClock{}
+	config.Hub = hub
+	if config.State == nil {
+		config.State = NewStateKeeper(inmem.New(), nil, nil, nil)
+	}
+	config.RuleSets = scoring.Presets()
+	config.LiveInterval, config.OffseasonInterval = time.Minute, time.Hour
+	pipeline, err := StartPipeline(system, config)
 	if err != nil {
 		t.Fatalf("StartPipeline: %v", err)
 	}

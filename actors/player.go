@@ -38,12 +38,14 @@ type playerActor struct {
 	state    *StateKeeper
 	now      func() time.Time
 	logger   *slog.Logger
+	hook     func(playerID string) // nil except in tests
 	weeks    map[seasonWeek]*messages.PlayerWeek
 }
 
-func newPlayerProps(playerID string, scorer *actor.PID, state *StateKeeper, now func() time.Time, logger *slog.Logger) *actor.Props {
+func newPlayerProps(playerID string, scorer *actor.PID, state *StateKeeper, now func() time.Time, logger *slog.Logger,
+	hook func(playerID string)) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &playerActor{playerID: playerID, scorer: scorer, state: state, now: now, logger: logger}
+		return &playerActor{playerID: playerID, scorer: scorer, state: state, now: now, logger: logger, hook: hook}
 	})
 }
 
@@ -53,6 +55,9 @@ func (a *playerActor) Receive(ctx actor.Context) {
 		a.rehydrate()
 
 	case *messages.ObservePlayer:
+		if a.hook != nil {
+			a.hook(a.playerID)
+		}
 		changed := a.observe(ctx, message)
 		if len(changed) > 0 {
 			a.state.PutPlayer(a.snapshot(), changed)
