@@ -365,10 +365,29 @@ type Game struct {
 	HomeScore *int32 `protobuf:"varint,8,opt,name=home_score,json=homeScore,proto3,oneof" json:"home_score,omitempty"`
 	// Kickoff as Unix seconds (UTC); 0 when the schedule has no time.
 	KickoffUnix int64 `protobuf:"varint,9,opt,name=kickoff_unix,json=kickoffUnix,proto3" json:"kickoff_unix,omitempty"`
-	// GameStatusScheduled or GameStatusFinal.
-	Status        string `protobuf:"bytes,10,opt,name=status,proto3" json:"status,omitempty"`
-	Overtime      bool   `protobuf:"varint,11,opt,name=overtime,proto3" json:"overtime,omitempty"`
-	Location      string `protobuf:"bytes,12,opt,name=location,proto3" json:"location,omitempty"`
+	// GameStatusScheduled or GameStatusFinal from nflverse. While ESPN
+	// drives a game (provisional is true) it can also be one of ESPN's live
+	// statuses: in_progress, halftime, end_period, delayed, suspended,
+	// postponed or canceled (adapters/espn's Status constants).
+	Status   string `protobuf:"bytes,10,opt,name=status,proto3" json:"status,omitempty"`
+	Overtime bool   `protobuf:"varint,11,opt,name=overtime,proto3" json:"overtime,omitempty"`
+	Location string `protobuf:"bytes,12,opt,name=location,proto3" json:"location,omitempty"`
+	// Live fields, set only while ESPN drives the game. Quarter is 1 to 4,
+	// 5 and up in overtime; clock is the time left in the quarter ("5:49").
+	// The situation (possession, down, distance, yard_line,
+	// down_distance_text) is absent whenever ESPN does not report it, such
+	// as after a timeout or a score: absent means "not reported".
+	Quarter    *int32  `protobuf:"varint,13,opt,name=quarter,proto3,oneof" json:"quarter,omitempty"`
+	Clock      *string `protobuf:"bytes,14,opt,name=clock,proto3,oneof" json:"clock,omitempty"`
+	Possession *string `protobuf:"bytes,15,opt,name=possession,proto3,oneof" json:"possession,omitempty"`
+	Down       *int32  `protobuf:"varint,16,opt,name=down,proto3,oneof" json:"down,omitempty"`
+	Distance   *int32  `protobuf:"varint,17,opt,name=distance,proto3,oneof" json:"distance,omitempty"`
+	// The ball's distance in yards from the home team's goal line.
+	YardLine         *int32  `protobuf:"varint,18,opt,name=yard_line,json=yardLine,proto3,oneof" json:"yard_line,omitempty"`
+	DownDistanceText *string `protobuf:"bytes,19,opt,name=down_distance_text,json=downDistanceText,proto3,oneof" json:"down_distance_text,omitempty"`
+	// True while status and scores come from ESPN and nflverse has not
+	// published the game as final.
+	Provisional   bool `protobuf:"varint,20,opt,name=provisional,proto3" json:"provisional,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -485,6 +504,62 @@ func (x *Game) GetLocation() string {
 		return x.Location
 	}
 	return ""
+}
+
+func (x *Game) GetQuarter() int32 {
+	if x != nil && x.Quarter != nil {
+		return *x.Quarter
+	}
+	return 0
+}
+
+func (x *Game) GetClock() string {
+	if x != nil && x.Clock != nil {
+		return *x.Clock
+	}
+	return ""
+}
+
+func (x *Game) GetPossession() string {
+	if x != nil && x.Possession != nil {
+		return *x.Possession
+	}
+	return ""
+}
+
+func (x *Game) GetDown() int32 {
+	if x != nil && x.Down != nil {
+		return *x.Down
+	}
+	return 0
+}
+
+func (x *Game) GetDistance() int32 {
+	if x != nil && x.Distance != nil {
+		return *x.Distance
+	}
+	return 0
+}
+
+func (x *Game) GetYardLine() int32 {
+	if x != nil && x.YardLine != nil {
+		return *x.YardLine
+	}
+	return 0
+}
+
+func (x *Game) GetDownDistanceText() string {
+	if x != nil && x.DownDistanceText != nil {
+		return *x.DownDistanceText
+	}
+	return ""
+}
+
+func (x *Game) GetProvisional() bool {
+	if x != nil {
+		return x.Provisional
+	}
+	return false
 }
 
 // FieldChange is one field that differs between two observations of the
@@ -944,8 +1019,11 @@ type PlayerStatsDelta struct {
 	Correction bool `protobuf:"varint,4,opt,name=correction,proto3" json:"correction,omitempty"`
 	// Wall-clock time at which the change was detected, Unix nanoseconds.
 	DetectedUnixNano int64 `protobuf:"varint,5,opt,name=detected_unix_nano,json=detectedUnixNano,proto3" json:"detected_unix_nano,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// True when current is a live row from ESPN that nflverse has not yet
+	// replaced. The delta that replaces it with nflverse's row is false.
+	Provisional   bool `protobuf:"varint,6,opt,name=provisional,proto3" json:"provisional,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PlayerStatsDelta) Reset() {
@@ -1011,6 +1089,13 @@ func (x *PlayerStatsDelta) GetDetectedUnixNano() int64 {
 		return x.DetectedUnixNano
 	}
 	return 0
+}
+
+func (x *PlayerStatsDelta) GetProvisional() bool {
+	if x != nil {
+		return x.Provisional
+	}
+	return false
 }
 
 // Points is a player-week's fantasy points under one rule set, as a decimal
@@ -1835,7 +1920,7 @@ const file_nflsync_proto_rawDesc = "" +
 	"\x04team\x18\x03 \x01(\tR\x04team\x12#\n" +
 	"\ropponent_team\x18\x04 \x01(\tR\fopponentTeam\x12\x17\n" +
 	"\agame_id\x18\x05 \x01(\tR\x06gameId\x12#\n" +
-	"\x05stats\x18\x06 \x03(\v2\r.nflsync.StatR\x05stats\"\xfb\x02\n" +
+	"\x05stats\x18\x06 \x03(\v2\r.nflsync.StatR\x05stats\"\xeb\x05\n" +
 	"\x04Game\x12\x17\n" +
 	"\agame_id\x18\x01 \x01(\tR\x06gameId\x12\x16\n" +
 	"\x06season\x18\x02 \x01(\x05R\x06season\x12\x1b\n" +
@@ -1851,9 +1936,28 @@ const file_nflsync_proto_rawDesc = "" +
 	"\x06status\x18\n" +
 	" \x01(\tR\x06status\x12\x1a\n" +
 	"\bovertime\x18\v \x01(\bR\bovertime\x12\x1a\n" +
-	"\blocation\x18\f \x01(\tR\blocationB\r\n" +
+	"\blocation\x18\f \x01(\tR\blocation\x12\x1d\n" +
+	"\aquarter\x18\r \x01(\x05H\x02R\aquarter\x88\x01\x01\x12\x19\n" +
+	"\x05clock\x18\x0e \x01(\tH\x03R\x05clock\x88\x01\x01\x12#\n" +
+	"\n" +
+	"possession\x18\x0f \x01(\tH\x04R\n" +
+	"possession\x88\x01\x01\x12\x17\n" +
+	"\x04down\x18\x10 \x01(\x05H\x05R\x04down\x88\x01\x01\x12\x1f\n" +
+	"\bdistance\x18\x11 \x01(\x05H\x06R\bdistance\x88\x01\x01\x12 \n" +
+	"\tyard_line\x18\x12 \x01(\x05H\aR\byardLine\x88\x01\x01\x121\n" +
+	"\x12down_distance_text\x18\x13 \x01(\tH\bR\x10downDistanceText\x88\x01\x01\x12 \n" +
+	"\vprovisional\x18\x14 \x01(\bR\vprovisionalB\r\n" +
 	"\v_away_scoreB\r\n" +
-	"\v_home_score\"|\n" +
+	"\v_home_scoreB\n" +
+	"\n" +
+	"\b_quarterB\b\n" +
+	"\x06_clockB\r\n" +
+	"\v_possessionB\a\n" +
+	"\x05_downB\v\n" +
+	"\t_distanceB\f\n" +
+	"\n" +
+	"_yard_lineB\x15\n" +
+	"\x13_down_distance_text\"|\n" +
 	"\vFieldChange\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x1f\n" +
 	"\bprevious\x18\x02 \x01(\tH\x00R\bprevious\x88\x01\x01\x12\x1d\n" +
@@ -1886,7 +1990,7 @@ const file_nflsync_proto_rawDesc = "" +
 	"\fcurrent_week\x18\x04 \x01(\x05R\vcurrentWeek\"8\n" +
 	"\bDiffDone\x12\x14\n" +
 	"\x05cycle\x18\x01 \x01(\x04R\x05cycle\x12\x16\n" +
-	"\x06deltas\x18\x02 \x01(\x05R\x06deltas\"\xde\x01\n" +
+	"\x06deltas\x18\x02 \x01(\x05R\x06deltas\"\x80\x02\n" +
 	"\x10PlayerStatsDelta\x12-\n" +
 	"\acurrent\x18\x01 \x01(\v2\x13.nflsync.PlayerWeekR\acurrent\x12.\n" +
 	"\achanges\x18\x02 \x03(\v2\x14.nflsync.FieldChangeR\achanges\x12\x1d\n" +
@@ -1895,7 +1999,8 @@ const file_nflsync_proto_rawDesc = "" +
 	"\n" +
 	"correction\x18\x04 \x01(\bR\n" +
 	"correction\x12,\n" +
-	"\x12detected_unix_nano\x18\x05 \x01(\x03R\x10detectedUnixNano\"}\n" +
+	"\x12detected_unix_nano\x18\x05 \x01(\x03R\x10detectedUnixNano\x12 \n" +
+	"\vprovisional\x18\x06 \x01(\bR\vprovisional\"}\n" +
 	"\x06Points\x12\x19\n" +
 	"\brule_set\x18\x01 \x01(\tR\aruleSet\x12\x16\n" +
 	"\x06points\x18\x02 \x01(\tR\x06points\x12,\n" +

@@ -43,7 +43,10 @@ type PlayerUpdateData struct {
 	PreviousPoints map[string]string  `json:"previous_points,omitempty"`
 	FirstSeen      bool               `json:"first_seen"`
 	Correction     bool               `json:"correction"`
-	DetectedAt     time.Time          `json:"detected_at"`
+	// Provisional is true for a live row read from ESPN, which nflverse's
+	// row replaces when it is published.
+	Provisional bool      `json:"provisional"`
+	DetectedAt  time.Time `json:"detected_at"`
 }
 
 // GameScoreData is one entry of the "deltas" array of a GAME_SCORES message.
@@ -59,6 +62,19 @@ type GameScoreData struct {
 	Status    string    `json:"status"`
 	Overtime  bool      `json:"overtime"`
 	Kickoff   time.Time `json:"kickoff"`
+
+	// Live fields, from ESPN while the game is played; omitted when not
+	// reported. Provisional is true while they and status and scores come
+	// from ESPN rather than nflverse.
+	Quarter          *int32  `json:"quarter,omitempty"`
+	Clock            *string `json:"clock,omitempty"`
+	Possession       *string `json:"possession,omitempty"`
+	Down             *int32  `json:"down,omitempty"`
+	Distance         *int32  `json:"distance,omitempty"`
+	YardLine         *int32  `json:"yard_line,omitempty"`
+	DownDistanceText *string `json:"down_distance_text,omitempty"`
+	Provisional      bool    `json:"provisional"`
+
 	// Previous holds the earlier value of each changed field.
 	Previous   map[string]*string `json:"previous"`
 	FirstSeen  bool               `json:"first_seen"`
@@ -167,6 +183,7 @@ func NewPlayerUpdateData(update *PlayerUpdate) *PlayerUpdateData {
 		Points:       make(map[string]string, len(update.GetPoints())),
 		FirstSeen:    delta.GetFirstSeen(),
 		Correction:   delta.GetCorrection(),
+		Provisional:  delta.GetProvisional(),
 		DetectedAt:   time.Unix(0, delta.GetDetectedUnixNano()).UTC(),
 	}
 	for _, points := range update.GetPoints() {
@@ -190,17 +207,27 @@ func EncodePlayerUpdate(update *PlayerUpdate) ([]byte, error) {
 func NewGameScoreData(delta *GameDelta) *GameScoreData {
 	game := delta.GetCurrent()
 	return &GameScoreData{
-		GameID:     game.GetGameId(),
-		Season:     game.GetSeason(),
-		Week:       game.GetWeek(),
-		GameType:   game.GetGameType(),
-		AwayTeam:   game.GetAwayTeam(),
-		HomeTeam:   game.GetHomeTeam(),
-		AwayScore:  game.AwayScore,
-		HomeScore:  game.HomeScore,
-		Status:     game.GetStatus(),
-		Overtime:   game.GetOvertime(),
-		Kickoff:    time.Unix(game.GetKickoffUnix(), 0).UTC(),
+		GameID:    game.GetGameId(),
+		Season:    game.GetSeason(),
+		Week:      game.GetWeek(),
+		GameType:  game.GetGameType(),
+		AwayTeam:  game.GetAwayTeam(),
+		HomeTeam:  game.GetHomeTeam(),
+		AwayScore: game.AwayScore,
+		HomeScore: game.HomeScore,
+		Status:    game.GetStatus(),
+		Overtime:  game.GetOvertime(),
+		Kickoff:   time.Unix(game.GetKickoffUnix(), 0).UTC(),
+
+		Quarter:          game.Quarter,
+		Clock:            game.Clock,
+		Possession:       game.Possession,
+		Down:             game.Down,
+		Distance:         game.Distance,
+		YardLine:         game.YardLine,
+		DownDistanceText: game.DownDistanceText,
+		Provisional:      game.GetProvisional(),
+
 		Previous:   previousValues(delta.GetChanges()),
 		FirstSeen:  delta.GetFirstSeen(),
 		DetectedAt: time.Unix(0, delta.GetDetectedUnixNano()).UTC(),
