@@ -1,13 +1,25 @@
 package actors
 
-// The game actor owns one game's last seen schedule row (teams, kickoff,
-// scores, status) and is the only place where changes to it are found.
+// The game actor owns one game: its last seen schedule row from nflverse
+// (teams, kickoff, scores, status), its last live state from ESPN
+// (status, scores, quarter, clock, situation), and the merge of the two
+// that clients see. It is the only place where changes to the game are
+// found.
 //
-// On activation it rehydrates from the StateKeeper.
+// Merge policy: nflverse's final row wins over anything. Otherwise a live
+// ESPN observation wins over nflverse's "scheduled" row, and the game is
+// provisional. A situation field (possession, down and distance) that ESPN
+// stops reporting is not a change by itself, unless the status changed.
+//
+// On activation it rehydrates from the StateKeeper. A rehydrated
+// provisional game keeps counting as live, so that nflverse's "scheduled"
+// row cannot flip it back.
 //
 // It takes:
 //   - *messages.ObserveGame from the fetcher: the game's row of one poll.
 //     It replies *messages.DiffDone with the number of deltas (0 or 1).
+//   - *messages.ObserveLiveGame from the live poller: the game on one ESPN
+//     scoreboard. No reply.
 //   - *messages.Remirror from the fetcher: write the game again.
 //
 // It sends:
@@ -19,9 +31,11 @@ package actors
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/nflsync/nflsync/messages"
 	"github.com/nflsync/nflsync/metrics"
@@ -34,7 +48,14 @@ type gameActor struct {
 	metrics *metrics.Metrics
 	now     func() time.Time
 	logger  *slog.Logger
-	game    *messages.Game
+
+	// game is the merged game that clients saw last.
+	game *messages.Game
+
+	// schedule is nflverse's last row and live ESPN's last observation;
+	// nil until seen.
+	schedule *messages.Game
+	live     *messages.Game
 }
 
 func newGameProps(gameID string, hub *Hub, state *StateKeeper, recorder *metrics.Metrics, now func() time.Time, logger *slog.Logger) *actor.Props {
@@ -54,19 +75,32 @@ func (a *gameActor) Receive(ctx actor.Context) {
 		}
 
 	case *messages.ObserveGame:
-		deltas := a.observe(ctx, message)
+		a.schedule = message.GetGame()
+		deltas := a.update(ctx, message.GetCurrentSeason(), message.GetCurrentWeek())
 		ctx.Respond(&messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(deltas)})
+
+	case *messages.ObserveLiveGame:
+		a.live = message.GetGame()
+		a.update(ctx, message.GetCurrentSeason(), message.GetCurrentWeek())
 	}
 }
 
-func (a *gameActor) observe(ctx actor.Context, message *messages.ObserveGame) int {
-	game := message.GetGame()
+// update merges the schedule row and the live observation, and publishes
+// the merged game when it changed. It returns the number of deltas.
+func (a *gameActor) update(ctx actor.Context, currentSeason, currentWeek int32) int {
+	game := mergeGame(a.schedule, a.live, a.game)
 	seen := a.game != nil
 
 	var changes []*messages.FieldChange
 	if seen {
-		changes = diffGame(a.game, game)
+		changes = diffMergedGame(a.game, game)
 		if len(changes) == 0 {
+			if !proto.Equal(a.game, game) {
+				// Only a situation field went unreported: keep it
+				// unreported, but announce nothing.
+				a.game = game
+				a.state.PutGame(game)
+			}
 			return 0
 		}
 	}
@@ -87,7 +121,7 @@ func (a *gameActor) observe(ctx actor.Context, message *messages.ObserveGame) in
 		return 1
 	}
 	a.hub.Publish(ctx, StreamKey(messages.StreamKind_STREAM_KIND_GAME, a.gameID), payload)
-	if game.GetSeason() == message.GetCurrentSeason() && game.GetWeek() == message.GetCurrentWeek() {
+	if game.GetSeason() == currentSeason && game.GetWeek() == currentWeek {
 		a.hub.Publish(ctx, StreamKey(messages.StreamKind_STREAM_KIND_SCOREBOARD, ScoreboardID), payload)
 	}
 	return 1
@@ -101,5 +135,57 @@ func (a *gameActor) rehydrate() {
 	}
 	if found {
 		a.game = saved
+		if saved.GetProvisional() {
+			a.live = saved
+		}
 	}
+}
+
+// mergeGame returns the game that clients see: nflverse's row when it is
+// final or when ESPN has not reported the game, else the live observation
+// on top of the schedule row's kickoff, location and game type. previous,
+// the last merged game, stands in for a schedule row not seen since the
+// actor started.
+func mergeGame(schedule, live, previous *messages.Game) *messages.Game {
+	if live == nil || schedule.GetStatus() == messages.GameStatusFinal {
+		return schedule
+	}
+
+	base := schedule
+	if base == nil {
+		base = previous
+	}
+	merged := proto.Clone(live).(*messages.Game)
+	merged.Provisional = true
+	if base != nil {
+		merged.GameType = base.GetGameType()
+		merged.KickoffUnix = base.GetKickoffUnix()
+		merged.Location = base.GetLocation()
+	}
+	return merged
+}
+
+// diffMergedGame returns the changes between two merged games: the
+// schedule fields, the live fields and the provisional flag. A situation
+// field that became absent is left out unless the status changed too,
+// because ESPN stops reporting the situation after timeouts and scores.
+func diffMergedGame(previous, current *messages.Game) []*messages.FieldChange {
+	changes := diffGame(previous, current)
+
+	statusChanged := previous.GetStatus() != current.GetStatus()
+	situation := func(field string, before, after *string) {
+		if after == nil && !statusChanged {
+			return
+		}
+		changes = appendNullableChange(changes, field, before, after)
+	}
+	changes = appendNullableChange(changes, "quarter", formatScore(previous.Quarter), formatScore(current.Quarter))
+	changes = appendNullableChange(changes, "clock", previous.Clock, current.Clock)
+	situation("possession", previous.Possession, current.Possession)
+	situation("down", formatScore(previous.Down), formatScore(current.Down))
+	situation("distance", formatScore(previous.Distance), formatScore(current.Distance))
+	situation("yard_line", formatScore(previous.YardLine), formatScore(current.YardLine))
+	situation("down_distance_text", previous.DownDistanceText, current.DownDistanceText)
+	return appendTextChange(changes, "provisional",
+		strconv.FormatBool(previous.GetProvisional()), strconv.FormatBool(current.GetProvisional()))
 }

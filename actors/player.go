@@ -3,17 +3,29 @@ package actors
 // The player actor owns one player's last seen weekly stats rows, one per
 // season and week, and is the only place where changes to them are found.
 //
+// It also holds provisional rows: live stat lines from ESPN for weeks that
+// nflverse has not published yet. nflverse wins: once nflverse's row of a
+// week arrives, ESPN's rows of that week are ignored. The nflverse row
+// that replaces a provisional row is sent once, with provisional false: as
+// a correction with every difference when the two rows differ, and with no
+// changes when they are equal, so that clients learn the row is final.
+//
 // On activation (start, or restart after a panic) it rehydrates from the
 // StateKeeper, so a restart does not announce every week again.
+// Provisional rows are not mirrored or stored, so a restart forgets them
+// and the next live poll announces them again.
 //
 // It takes:
 //   - *messages.ObservePlayer from the fetcher: the player's rows of one poll.
 //     It replies *messages.DiffDone with the number of deltas.
+//   - *messages.ObserveLivePlayer from the live poller: the player's ESPN
+//     row of one summary poll. No reply.
 //   - *messages.Remirror from the fetcher: write the whole state again.
 //
 // It sends:
-//   - *messages.PlayerStatsDelta to the scorer, once per changed player-week.
-//   - its state to the StateKeeper after every change.
+//   - *messages.PlayerStatsDelta to the scorer, once per changed player-week,
+//     provisional for an ESPN row.
+//   - its nflverse rows to the StateKeeper after every change.
 
 import (
 	"context"
@@ -40,6 +52,9 @@ type playerActor struct {
 	logger   *slog.Logger
 	hook     func(playerID string) // nil except in tests
 	weeks    map[seasonWeek]*messages.PlayerWeek
+
+	// live are the provisional ESPN rows of weeks without an nflverse row.
+	live map[seasonWeek]*messages.PlayerWeek
 }
 
 func newPlayerProps(playerID string, scorer *actor.PID, state *StateKeeper, now func() time.Time, logger *slog.Logger,
@@ -64,6 +79,9 @@ func (a *playerActor) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(&messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(len(changed))})
 
+	case *messages.ObserveLivePlayer:
+		a.observeLive(ctx, message.GetWeek())
+
 	case *messages.Remirror:
 		a.state.PutPlayer(a.snapshot(), nil)
 	}
@@ -74,6 +92,7 @@ func (a *playerActor) Receive(ctx actor.Context) {
 // player's rows again.
 func (a *playerActor) rehydrate() {
 	a.weeks = make(map[seasonWeek]*messages.PlayerWeek)
+	a.live = make(map[seasonWeek]*messages.PlayerWeek)
 
 	saved, found, err := a.state.Player(context.Background(), a.playerID)
 	if err != nil {
@@ -114,10 +133,18 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 		key := seasonWeek{season: row.GetSeason(), week: row.GetWeek()}
 		previous, seen := a.weeks[key]
 
+		// nflverse's first row of a week replaces the provisional row,
+		// and is sent even when equal, to clear the provisional flag.
+		provisional, replacing := a.live[key]
+		if replacing && !seen {
+			previous, seen = provisional, true
+		}
+		delete(a.live, key)
+
 		var changes []*messages.FieldChange
 		if seen {
 			changes = diffPlayerWeek(previous, row)
-			if len(changes) == 0 {
+			if len(changes) == 0 && !replacing {
 				continue
 			}
 		}
@@ -125,14 +152,43 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 		a.weeks[key] = row
 		changed = append(changed, row)
 		ctx.Send(a.scorer, &messages.PlayerStatsDelta{
-			Current:          row,
-			Changes:          changes,
-			FirstSeen:        !seen,
-			Correction:       seen && isEarlierWeek(key, message.GetCurrentSeason(), message.GetCurrentWeek()),
+			Current:   row,
+			Changes:   changes,
+			FirstSeen: !seen,
+			Correction: len(changes) > 0 &&
+				(replacing || isEarlierWeek(key, message.GetCurrentSeason(), message.GetCurrentWeek())),
 			DetectedUnixNano: a.now().UnixNano(),
 		})
 	}
 	return changed
+}
+
+// observeLive compares a provisional ESPN row with the last one of its
+// week and sends a provisional delta when it changed. A week that nflverse
+// has published ignores ESPN.
+func (a *playerActor) observeLive(ctx actor.Context, row *messages.PlayerWeek) {
+	key := seasonWeek{season: row.GetSeason(), week: row.GetWeek()}
+	if _, published := a.weeks[key]; published {
+		return
+	}
+
+	previous, seen := a.live[key]
+	var changes []*messages.FieldChange
+	if seen {
+		changes = diffPlayerWeek(previous, row)
+		if len(changes) == 0 {
+			return
+		}
+	}
+
+	a.live[key] = row
+	ctx.Send(a.scorer, &messages.PlayerStatsDelta{
+		Current:          row,
+		Changes:          changes,
+		FirstSeen:        !seen,
+		Provisional:      true,
+		DetectedUnixNano: a.now().UnixNano(),
+	})
 }
 
 // isEarlierWeek reports whether key is before the current season and week.
