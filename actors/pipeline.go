@@ -141,10 +141,16 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 
 // Stop stops the pipeline's actors, the scheduler first so that no new
 // cycle starts.
+//
+// It waits until each has stopped, children included, so that no actor
+// reads or writes state after the caller closes the store and the mirror.
 func (p *Pipeline) Stop(system *actor.ActorSystem) {
-	if p.Scheduler != nil {
-		system.Root.Stop(p.Scheduler)
+	for _, pid := range []*actor.PID{p.Scheduler, p.Fetcher, p.Scorer} {
+		if pid == nil {
+			continue
+		}
+		if err := system.Root.StopFuture(pid).Wait(); err != nil {
+			system.Logger().Warn("actor did not stop in time", "actor", pid.GetId(), "error", err)
+		}
 	}
-	system.Root.Stop(p.Fetcher)
-	system.Root.Stop(p.Scorer)
 }
