@@ -1,0 +1,84 @@
+#!/bin/sh
+# Runs the fan-out load test: starts `nflsync serve` on a replay with a
+# fresh data directory, waits until it answers /healthz, runs loadgen
+# against it and stops it. `make load` calls it after building bin/nflsync
+# and bin/loadgen; the environment variables below are its parameters.
+#
+#   SESSIONS       WebSocket sessions (default 2000)
+#   PLAYERS        players per session (default 15)
+#   LEAGUE         league_id every session also follows (default none)
+#   BURSTS         replay ticks to measure (default 1)
+#   LOAD_ADDR      listen address of the server (default 127.0.0.1:28080)
+#   LOAD_INTERVAL  seconds between replay ticks (default 20 + SESSIONS/400,
+#                  so that every session is subscribed before the second tick)
+#   REPLAY_DIR     replay directory (default testdata/replay/2024)
+#   LOADGEN_FLAGS  further loadgen flags
+set -eu
+
+SESSIONS=${SESSIONS:-2000}
+PLAYERS=${PLAYERS:-15}
+LEAGUE=${LEAGUE:-}
+BURSTS=${BURSTS:-1}
+LOAD_ADDR=${LOAD_ADDR:-127.0.0.1:28080}
+LOAD_INTERVAL=${LOAD_INTERVAL:-$((20 + SESSIONS / 400))}
+REPLAY_DIR=${REPLAY_DIR:-testdata/replay/2024}
+LOADGEN_FLAGS=${LOADGEN_FLAGS:-}
+
+if curl -s -o /dev/null "http://$LOAD_ADDR/healthz"; then
+	echo "load: something already listens on $LOAD_ADDR; set LOAD_ADDR to a free address" >&2
+	exit 1
+fi
+
+data_dir=$(mktemp -d "${TMPDIR:-/tmp}/nflsync-load.XXXXXX")
+server_pid=
+stop_server() {
+	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+		kill -TERM "$server_pid"
+		wait "$server_pid" || true
+	fi
+	rm -rf "$data_dir"
+}
+trap stop_server EXIT INT TERM
+
+# The per-IP limit and connection rate are raised because every session
+# comes from a few loopback addresses at once.
+NFL_SYNC_SOURCE="replay:$REPLAY_DIR" \
+NFL_SYNC_DATA_DIR="$data_dir" \
+NFL_SYNC_LISTEN_ADDR="$LOAD_ADDR" \
+NFL_SYNC_INTERVAL_SECONDS="$LOAD_INTERVAL" \
+NFL_SYNC_WS_MAX_CONNECTIONS_PER_IP=1000000 \
+NFL_SYNC_WS_CONNECTION_RATE=100000 \
+NFL_SYNC_WS_CONNECTION_BURST=100000 \
+NFL_SYNC_LOG_LEVEL="${NFL_SYNC_LOG_LEVEL:-warn}" \
+	bin/nflsync serve 2>"$data_dir/server.log" &
+server_pid=$!
+
+attempts=0
+# /readyz turns ready after the first sync cycle (replay week 1).
+until curl -sf "http://$LOAD_ADDR/readyz" >/dev/null 2>&1; do
+	attempts=$((attempts + 1))
+	if [ "$attempts" -gt 600 ] || ! kill -0 "$server_pid" 2>/dev/null; then
+		echo "load: nflsync did not answer http://$LOAD_ADDR/readyz within 60 s; its log:" >&2
+		tail -n 40 "$data_dir/server.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+echo "load: nflsync pid $server_pid on $LOAD_ADDR, a replay tick every $LOAD_INTERVAL s"
+
+stats_file=$(ls "$REPLAY_DIR"/stats_player_week_*.csv.gz | head -n 1)
+league_flag=
+if [ -n "$LEAGUE" ]; then
+	league_flag="-league $LEAGUE"
+fi
+status=0
+# shellcheck disable=SC2086 # the flags are meant to split into words
+bin/loadgen -url "ws://$LOAD_ADDR/ws" -server-pid "$server_pid" -sessions "$SESSIONS" -players "$PLAYERS" \
+	-bursts "$BURSTS" -duration "$((LOAD_INTERVAL * (BURSTS + 2) + 120))s" \
+	-stats "$stats_file" $league_flag $LOADGEN_FLAGS || status=$?
+
+if grep -q 'level=ERROR' "$data_dir/server.log"; then
+	echo "load: the server logged errors:" >&2
+	grep 'level=ERROR' "$data_dir/server.log" | head -n 10 >&2
+fi
+exit $status
