@@ -27,7 +27,7 @@ FUZZ_TARGETS := \
 	adapters/espn:FuzzParseScoreboard \
 	adapters/espn:FuzzParseSummary
 
-.PHONY: help run build test test-deps fuzz lint bench generate hazelcast-jar
+.PHONY: help run build test test-deps fuzz lint bench load generate hazelcast-jar
 
 help:
 	@echo "make run        replay the real 2024 season on $(NFL_SYNC_LISTEN_ADDR) (WebSocket at /ws)"
@@ -69,6 +69,16 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# `make load SESSIONS=10000 BURSTS=2 LEAGUE=id` runs the fan-out load test
+# of cmd/loadgen against a replay server; cmd/loadgen/load.sh lists every
+# parameter and docs/BENCHMARKS.md the results.
+load:
+	$(GO) build -o bin/nflsync ./cmd/nflsync
+	$(GO) build -o bin/loadgen ./cmd/loadgen
+	SESSIONS=$(SESSIONS) PLAYERS=$(PLAYERS) LEAGUE=$(LEAGUE) BURSTS=$(BURSTS) \
+		LOAD_INTERVAL=$(LOAD_INTERVAL) LOADGEN_FLAGS="$(LOADGEN_FLAGS)" REPLAY_DIR=$(REPLAY_DIR) \
+		sh cmd/loadgen/load.sh
 
 hazelcast-jar:
 	@sh scripts/hazelcast/fetch.sh >/dev/null
