@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bufio"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStreamPositionReadsStamp(t *testing.T) {
+	message := []byte(`{"type":"PLAYER_UPDATE","data":{"stream":"fake"},"stream":"player:00-0033873","seq":42,"epoch":"9f1c2a7b40d3e611"}`)
+
+	stream, seq, ok := streamPosition(message)
+	if !ok {
+		t.Fatal("streamPosition returned ok=false")
+	}
+	if stream != "player:00-0033873" {
+		t.Errorf("stream = %q, want player:00-0033873", stream)
+	}
+	if seq != 42 {
+		t.Errorf("seq = %d, want 42", seq)
+	}
+}
+
+func TestStreamPositionWithoutStamp(t *testing.T) {
+	if _, _, ok := streamPosition([]byte(`{"type":"ACK","action":"subscribe_player"}`)); ok {
+		t.Error("streamPosition returned ok=true for a message without stream and seq")
+	}
+}
+
+func TestDetectedAtAndWeek(t *testing.T) {
+	message := []byte(`{"type":"PLAYER_UPDATE","data":{"player_id":"00-0033873","season":2024,"week":10,` +
+		`"detected_at":"2024-11-10T21:25:00.123456789Z"},"stream":"player:00-0033873","seq":3,"epoch":"e"}`)
+
+	at, week, ok := detectedAt(message)
+	if !ok {
+		t.Fatal("detectedAt returned ok=false")
+	}
+	if want := time.Date(2024, 11, 10, 21, 25, 0, 123456789, time.UTC); !at.Equal(want) {
+		t.Errorf("detected_at = %s, want %s", at, want)
+	}
+	if week != 10 {
+		t.Errorf("week = %d, want 10", week)
+	}
+}
+
+func TestMessageType(t *testing.T) {
+	if got := messageType([]byte(`{"type":"SNAPSHOT","stream":"player:x"}`)); got != "SNAPSHOT" {
+		t.Errorf("messageType = %q, want SNAPSHOT", got)
+	}
+	if got := messageType([]byte(`{"stream":"player:x"}`)); got != "" {
+		t.Errorf("messageType without a leading type = %q, want empty", got)
+	}
+}
+
+func TestClientCountsSeqGapsAndDuplicates(t *testing.T) {
+	c := &client{streams: map[string]*streamState{"player:a": {ackSeq: 5, lastSeq: 5}}}
+	now := time.Now()
+	for _, seq := range []string{"6", "8", "8", "9"} {
+		c.handleLive([]byte(`{"type":"PLAYER_UPDATE","stream":"player:a","seq":`+seq+`,"epoch":"e"}`), "PLAYER_UPDATE", now)
+	}
+
+	state := c.streams["player:a"]
+	if state.received != 3 {
+		t.Errorf("received = %d, want 3", state.received)
+	}
+	if state.missing != 1 {
+		t.Errorf("missing = %d, want 1 (seq 7)", state.missing)
+	}
+	if state.duplicates != 1 {
+		t.Errorf("duplicates = %d, want 1", state.duplicates)
+	}
+
+	result := compareDelivery([]*client{c}, map[string]uint64{"player:a": 11})
+	if result.expected != 6 || result.delivered != 3 || result.gaps != 1 || result.tail != 2 {
+		t.Errorf("delivery = %+v, want expected 6, delivered 3, gaps 1, tail 2", result)
+	}
+}
+
+func TestPercentileNearestRank(t *testing.T) {
+	var latencies []time.Duration
+	for i := 100; i >= 1; i-- {
+		latencies = append(latencies, time.Duration(i)*time.Millisecond)
+	}
+
+	summary := summarize(latencies)
+	if summary.p50 != 50*time.Millisecond {
+		t.Errorf("p50 = %s, want 50ms", summary.p50)
+	}
+	if summary.p99 != 99*time.Millisecond {
+		t.Errorf("p99 = %s, want 99ms", summary.p99)
+	}
+	if summary.worst != 100*time.Millisecond {
+		t.Errorf("max = %s, want 100ms", summary.worst)
+	}
+}
+
+func TestParseCPUTimeWithSpacesInName(t *testing.T) {
+	stat := "1234 (nfl sync) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 12 0 100 1000000 500 18446744073709551615"
+
+	cpu, err := parseCPUTime(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu != 3*time.Second {
+		t.Errorf("cpu = %s, want 3s (300 ticks)", cpu)
+	}
+}
+
+func TestListeningInodesMatchesPort(t *testing.T) {
+	table := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0 100 0 0 10 0
+   1: 0100007F:1F90 0200007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 4343 1 0 100 0 0 10 0
+   2: 0100007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1 0 100 0 0 10 0
+`
+	inodes, err := listeningInodes(bufio.NewScanner(strings.NewReader(table)), 8080)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inodes) != 1 || inodes[0] != "4242" {
+		t.Errorf("inodes = %v, want [4242]", inodes)
+	}
+}
+
+func TestCheckLoopbackURL(t *testing.T) {
+	for _, raw := range []string{"ws://127.0.0.1:8080/ws", "ws://localhost:9000/ws", "ws://127.1.2.3:80/ws"} {
+		if _, err := checkLoopbackURL(raw); err != nil {
+			t.Errorf("checkLoopbackURL(%q) = %v, want nil", raw, err)
+		}
+	}
+	for _, raw := range []string{"ws://10.0.0.1:8080/ws", "ws://example.com/ws", "wss://127.0.0.1/ws", "ws://[::1]:8080/ws"} {
+		if _, err := checkLoopbackURL(raw); err == nil {
+			t.Errorf("checkLoopbackURL(%q) = nil, want an error", raw)
+		}
+	}
+}
