@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ const stats2025Path = "../testdata/nflverse/stats_player/stats_player_week_2025.
 // weekly stats file as CSV text, relabelled as week asWeek. Week 2's rows
 // relabelled as week 1 change nearly every stat of week 1's players, which
 // gives the diff and the scorer real work.
-func weekCSV(b *testing.B, week, asWeek string) []byte {
+func weekCSV(b testing.TB, week, asWeek string) []byte {
 	b.Helper()
 	file, err := os.Open(stats2025Path)
 	if err != nil {
@@ -58,10 +59,13 @@ func weekCSV(b *testing.B, week, asWeek string) []byte {
 }
 
 // parsingSource parses the next CSV of its list on every Load, as a real
-// poll does, and cycles through the list.
+// poll does, and cycles through the list. It keeps the errors it returned.
 type parsingSource struct {
 	files [][]byte
 	next  int
+
+	mu     sync.Mutex
+	failed []string
 }
 
 func (s *parsingSource) Load(context.Context, time.Time) (*messages.Snapshot, error) {
@@ -70,9 +74,18 @@ func (s *parsingSource) Load(context.Context, time.Time) (*messages.Snapshot, er
 
 	file, err := nflverse.ReadPlayerStats(bytes.NewReader(data), "week.csv")
 	if err != nil {
+		s.mu.Lock()
+		s.failed = append(s.failed, err.Error())
+		s.mu.Unlock()
 		return nil, err
 	}
 	return &messages.Snapshot{Season: 2025, Week: 2, PlayerWeeks: file.Players, TeamWeeks: file.Teams}, nil
+}
+
+func (s *parsingSource) errors() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.failed, "; ")
 }
 
 // runCycle runs one sync cycle and waits until the scorer has handled every
