@@ -31,6 +31,7 @@ type config struct {
 	HazelcastClusterName string
 
 	MetricsAddr    string
+	PprofAddr      string
 	AllowedOrigins string
 	AuthSecret     string
 
@@ -67,6 +68,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		HazelcastClusterName: valueOr(getenv("NFL_SYNC_HAZELCAST_CLUSTER_NAME"), "dev"),
 
 		MetricsAddr:    getenv("NFL_SYNC_METRICS_ADDR"),
+		PprofAddr:      getenv("NFL_SYNC_PPROF_ADDR"),
 		AllowedOrigins: getenv("NFL_SYNC_ALLOWED_ORIGINS"),
 		AuthSecret:     getenv("NFL_SYNC_AUTH_SECRET"),
 		AdminAPIKey:    getenv("NFL_SYNC_ADMIN_API_KEY"),

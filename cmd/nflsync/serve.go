@@ -60,6 +60,12 @@ func runServe(args []string, getenv func(string) string, stderr io.Writer) int {
 // reverse order. When ready is not nil it receives the listener's address
 // once the server accepts connections.
 func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- string) error {
+	stopPprof, err := startPprof(cfg.PprofAddr, logger)
+	if err != nil {
+		return fmt.Errorf("listen for pprof on NFL_SYNC_PPROF_ADDR %s: %w", cfg.PprofAddr, err)
+	}
+	defer stopPprof()
+
 	recorder := metrics.New()
 	source, clock, err := openSource(cfg, recorder)
 	if err != nil {
