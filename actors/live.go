@@ -27,7 +27,7 @@ package actors
 // names the fetcher gives them ("game-<game_id>", "player-<gsis_id>"). An
 // actor the fetcher has not started yet is started under that same name,
 // so that each game and player keeps a single owner: the fetcher reuses it
-// when it spawns the name later.
+// when it spawns the name later (and logs that it did).
 //
 // TODO: actors imports adapters/espn for the scoreboard and summary types;
 // a port in messages would keep the layering, at the cost of copying them.
@@ -166,7 +166,8 @@ func (l *Live) Attach(system *actor.ActorSystem, pipeline *Pipeline) {
 	system.Root.Send(l.pid, liveAttach{fetcher: pipeline.Fetcher, scorer: pipeline.Scorer})
 }
 
-// Stop stops the poller and the actors it started.
+// Stop stops the poller. The game and player actors it started stop with
+// the actor system.
 func (l *Live) Stop(system *actor.ActorSystem) {
 	_ = system.Root.StopFuture(l.pid).Wait()
 }
@@ -197,9 +198,6 @@ type liveActor struct {
 	// reported are the ESPN ids already logged as unmapped or rejected,
 	// so that each is logged and counted once.
 	reported map[string]bool
-
-	// started are the game and player actors this poller started.
-	started []*actor.PID
 
 	polling bool
 	timer   *time.Timer
@@ -237,9 +235,6 @@ func (a *liveActor) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		if a.timer != nil {
 			a.timer.Stop()
-		}
-		for _, pid := range a.started {
-			ctx.Stop(pid)
 		}
 	}
 }
@@ -489,12 +484,9 @@ func (a *liveActor) child(ctx actor.Context, name string, props func() *actor.Pr
 		return actor.NewPID(system.Address(), id)
 	}
 
-	pid, err := system.Root.SpawnNamed(props(), id)
-	if err != nil {
-		// The fetcher spawned it meanwhile: pid is its actor.
-		return pid
-	}
-	a.started = append(a.started, pid)
+	// On an error the fetcher spawned the name meanwhile, and pid is its
+	// actor.
+	pid, _ := system.Root.SpawnNamed(props(), id)
 	return pid
 }
 
