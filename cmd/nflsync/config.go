@@ -17,9 +17,14 @@ type config struct {
 	Source            string
 	NflverseBaseURL   string
 	NflverseFormat    string
-	ListenAddr        string
-	LogFormat         string
-	LogLevel          string
+
+	// LiveSource is liveSourceOff, liveSourceESPN or liveReplayPrefix+DIR.
+	LiveSource   string
+	ESPNBaseURL  string
+	LiveInterval time.Duration
+	ListenAddr   string
+	LogFormat    string
+	LogLevel     string
 
 	// MongoURI empty means: run embedded FerretDB under DataDir.
 	MongoURI      string
@@ -50,6 +55,13 @@ const (
 	sourceReplayPrefix = "replay:"
 )
 
+// Live source kinds of NFL_SYNC_LIVE_SOURCE.
+const (
+	liveSourceOff    = "off"
+	liveSourceESPN   = "espn"
+	liveReplayPrefix = "replay:"
+)
+
 // loadConfig reads the configuration through getenv and rejects invalid
 // values with an error that names the variable.
 func loadConfig(getenv func(string) string) (*config, error) {
@@ -57,6 +69,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		Source:          valueOr(getenv("NFL_SYNC_SOURCE"), sourceNflverse),
 		NflverseBaseURL: getenv("NFL_SYNC_NFLVERSE_BASE_URL"),
 		NflverseFormat:  getenv("NFL_SYNC_NFLVERSE_FORMAT"),
+		LiveSource:      valueOr(getenv("NFL_SYNC_LIVE_SOURCE"), liveSourceOff),
+		ESPNBaseURL:     getenv("NFL_SYNC_ESPN_BASE_URL"),
 		ListenAddr:      valueOr(getenv("NFL_SYNC_LISTEN_ADDR"), "127.0.0.1:8080"),
 		LogFormat:       valueOr(getenv("NFL_SYNC_LOG_FORMAT"), "text"),
 		LogLevel:        valueOr(getenv("NFL_SYNC_LOG_LEVEL"), "info"),
@@ -83,6 +97,14 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if cfg.OffseasonInterval, err = parseSeconds(getenv, "NFL_SYNC_OFFSEASON_INTERVAL_SECONDS", 3600); err != nil {
 		return nil, err
+	}
+	if cfg.LiveInterval, err = parseSeconds(getenv, "NFL_SYNC_LIVE_INTERVAL_SECONDS", 15); err != nil {
+		return nil, err
+	}
+	if cfg.LiveSource != liveSourceOff && cfg.LiveSource != liveSourceESPN &&
+		(!strings.HasPrefix(cfg.LiveSource, liveReplayPrefix) || cfg.LiveSource == liveReplayPrefix) {
+		return nil, fmt.Errorf("invalid NFL_SYNC_LIVE_SOURCE %q: use %q, %q or %q",
+			cfg.LiveSource, liveSourceOff, liveSourceESPN, liveReplayPrefix+"DIR")
 	}
 
 	if cfg.MaxConnectionsPerIP, err = parseCount(getenv, "NFL_SYNC_WS_MAX_CONNECTIONS_PER_IP"); err != nil {

@@ -116,6 +116,15 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	}
 	defer leagues.Stop()
 
+	listeners := []*actor.PID{spawnReadinessListener(system, readiness)}
+	live, err := startLive(system, cfg, hub, state.keeper, recorder, clock, logger)
+	if err != nil {
+		return err
+	}
+	if live != nil {
+		listeners = append(listeners, live.PID())
+	}
+
 	pipeline, err := actors.StartPipeline(system, actors.PipelineConfig{
 		Source:            source,
 		Clock:             clock,
@@ -130,12 +139,16 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		OffseasonInterval: cfg.OffseasonInterval,
 		Polling:           cfg.Enabled,
 		Logger:            logger,
-		CycleListeners:    []*actor.PID{spawnReadinessListener(system, readiness)},
+		CycleListeners:    listeners,
 	})
 	if err != nil {
 		return err
 	}
 	defer pipeline.Stop(system)
+	if live != nil {
+		live.Attach(system, pipeline)
+		defer live.Stop(system)
+	}
 	fetcher.Store(pipeline.Fetcher)
 	pipeline.Snapshots.Leagues = leagues
 
@@ -224,7 +237,8 @@ func serveHTTP(ctx context.Context, cfg *config, logger *slog.Logger, ready chan
 	}
 
 	logger.Info("nflsync started", "listen_addr", publicAddress, "source", cfg.Source,
-		"polling", cfg.Enabled, "interval", cfg.Interval, "offseason_interval", cfg.OffseasonInterval)
+		"polling", cfg.Enabled, "interval", cfg.Interval, "offseason_interval", cfg.OffseasonInterval,
+		"live_source", cfg.LiveSource, "live_interval", cfg.LiveInterval)
 	if ready != nil {
 		ready <- publicAddress
 	}
