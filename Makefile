@@ -27,7 +27,7 @@ FUZZ_TARGETS := \
 	adapters/espn:FuzzParseScoreboard \
 	adapters/espn:FuzzParseSummary
 
-.PHONY: help run build test test-deps fuzz lint bench load generate hazelcast-jar
+.PHONY: help run build test test-deps fuzz lint bench load generate hazelcast-jar deploy-check
 
 help:
 	@echo "make run        replay the real 2024 season on $(NFL_SYNC_LISTEN_ADDR) (WebSocket at /ws)"
@@ -35,6 +35,7 @@ help:
 	@echo "make fuzz       each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make bench      Go benchmarks of ingest, diff and scoring"
 	@echo "make lint       go vet and a gofmt check"
+	@echo "make deploy-check  validate deploy/ (Dockerfile, Compose, Kubernetes) offline"
 	@echo "make generate   regenerate messages/nflsync.pb.go with protoc"
 
 run:
@@ -43,7 +44,7 @@ run:
 build:
 	$(GO) build -o bin/nflsync ./cmd/nflsync
 
-test: lint test-deps
+test: lint test-deps deploy-check
 	NFL_SYNC_HAZELCAST_JAR="$$(sh scripts/hazelcast/fetch.sh)" \
 		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) --no-print-directory fuzz
@@ -61,6 +62,13 @@ fuzz:
 		echo "fuzz $$package $$name for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./$$package || exit 1; \
 	done
+
+# deploy-check validates the Dockerfile, the Compose file and the
+# Kubernetes manifests with offline validators from PyPI (installed once
+# into .cache/deploy-validate) and runs the cross-file Go checks.
+deploy-check:
+	@sh deploy/validate/check.sh
+	$(GO) test -count=1 ./deploy/validate/
 
 lint:
 	$(GO) vet ./...
