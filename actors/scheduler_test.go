@@ -154,8 +154,8 @@ func TestSchedulerIntervals(t *testing.T) {
 
 	// Five hours after kickoff a game without a final score stops counting
 	// as live.
-	clock.Advance(kickoff.Add(liveWindowMax).Sub(clock.Now()))
 	ticks := recorder.count()
+	clock.Advance(kickoff.Add(liveWindowMax).Sub(clock.Now()))
 	waitFor(t, "tick after the live window", func() bool { return recorder.count() == ticks+1 })
 	waitFor(t, "offseason timer after the window", func() bool {
 		delay, ok := clock.pendingDelay()
