@@ -266,14 +266,14 @@ func (a *fetcherActor) routeGames(ctx actor.Context, snapshot *messages.Snapshot
 func (a *fetcherActor) routeRostersAndInjuries(ctx actor.Context, snapshot *messages.Snapshot) {
 	if snapshot.Rosters != nil {
 		pid := a.child(ctx, a.rows, "rosters", func() *actor.Props {
-			return newRosterProps(a.hub, a.store, a.metrics, a.logger)
+			return newRosterProps(a.hub, a.state, a.metrics, a.logger)
 		})
 		ctx.Request(pid, &messages.ObserveRosters{Cycle: a.cycle, Entries: snapshot.Rosters})
 		a.pending++
 	}
 
 	pid := a.child(ctx, a.rows, "injuries", func() *actor.Props {
-		return newInjuryProps(a.hub, a.store, a.metrics, a.logger)
+		return newInjuryProps(a.hub, a.state, a.metrics, a.logger)
 	})
 	ctx.Request(pid, &messages.ObserveInjuries{
 		Cycle:         a.cycle,

@@ -14,11 +14,11 @@ package actors
 //     the last known statuses stay and nobody is reported healthy.
 //
 // Both send a ROSTER_UPDATE or INJURY_UPDATE message (encoded once) to the
-// sessions that follow the player, through the hub, and write the changed
-// rows to the store. They are the only writers of those documents.
+// sessions that follow the player, through the hub, and hand the changed
+// rows to the StateKeeper, which writes them to the store in batches. They
+// are the only source of those documents.
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 
@@ -74,7 +74,7 @@ type rowTracker[Row any] struct {
 	fields  func(Row) []fieldValue
 	player  func(Row) string
 	encode  func(row Row, changes []*messages.FieldChange, firstSeen bool) ([]byte, error)
-	persist func(ctx context.Context, rows []Row) error // nil stores nothing
+	persist func(rows []Row) // queues changed rows for the store
 
 	hub     *Hub
 	metrics *metrics.Metrics
@@ -122,19 +122,10 @@ func (t *rowTracker[Row]) publish(ctx actor.Context, row Row, changes []*message
 	t.hub.Publish(ctx, stream, payload)
 }
 
-// store writes the changed rows in one call. A failure is logged and the
-// rows are written again with the next change of the same keys.
-// TODO: retry failed roster and injury writes like StateKeeper does; today
-// a failed write waits for the next change of the same row.
+// store hands the changed rows to the StateKeeper.
 func (t *rowTracker[Row]) store(rows []Row) {
-	if t.persist == nil || len(rows) == 0 {
-		return
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), stateWriteTimeout)
-	defer cancel()
-	if err := t.persist(ctx, rows); err != nil {
-		t.logger.Error("store changed rows failed", "kind", t.kind, "rows", len(rows), "error", err)
+	if len(rows) > 0 {
+		t.persist(rows)
 	}
 }
 
@@ -142,20 +133,18 @@ type rosterActor struct {
 	tracker *rowTracker[*messages.RosterEntry]
 }
 
-func newRosterProps(hub *Hub, store messages.Store, recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
+func newRosterProps(hub *Hub, state *StateKeeper, recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		tracker := &rowTracker[*messages.RosterEntry]{
 			kind:    metrics.DeltaRoster,
 			fields:  rosterFields,
 			player:  (*messages.RosterEntry).GetGsisId,
 			encode:  messages.EncodeRosterUpdate,
+			persist: state.PutRosters,
 			hub:     hub,
 			metrics: recorder,
 			logger:  logger,
 			rows:    make(map[string]*messages.RosterEntry),
-		}
-		if store != nil {
-			tracker.persist = store.UpsertRoster
 		}
 		return &rosterActor{tracker: tracker}
 	})
@@ -177,20 +166,18 @@ type injuryActor struct {
 	unavailableWeek int32
 }
 
-func newInjuryProps(hub *Hub, store messages.Store, recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
+func newInjuryProps(hub *Hub, state *StateKeeper, recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		tracker := &rowTracker[*messages.Injury]{
 			kind:    metrics.DeltaInjury,
 			fields:  injuryFields,
 			player:  (*messages.Injury).GetGsisId,
 			encode:  messages.EncodeInjuryUpdate,
+			persist: state.PutInjuries,
 			hub:     hub,
 			metrics: recorder,
 			logger:  logger,
 			rows:    make(map[string]*messages.Injury),
-		}
-		if store != nil {
-			tracker.persist = store.UpsertInjuries
 		}
 		return &injuryActor{tracker: tracker}
 	})

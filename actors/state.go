@@ -35,6 +35,11 @@ const (
 	// stateWriteTimeout bounds the write of one chunk.
 	stateWriteTimeout = 30 * time.Second
 
+	// stateFinalFlushTimeout bounds the last flush at shutdown, so that a
+	// slow or unreachable store cannot hold the process past an
+	// orchestrator's grace period (30 s by default in Kubernetes).
+	stateFinalFlushTimeout = 20 * time.Second
+
 	// stateWriteChunk is the number of entries written in one call. A
 	// chunk of player-weeks takes about 0.2 s on embedded FerretDB (measured
 	// without the race detector), far below stateWriteTimeout.
@@ -72,21 +77,26 @@ type StateKeeper struct {
 // stateBatch is a set of changes keyed so that a newer change to the same
 // key replaces an older one.
 type stateBatch struct {
-	players map[string]*messages.PlayerState
-	weeks   map[string]*messages.PlayerWeek
-	games   map[string]*messages.Game
+	players  map[string]*messages.PlayerState
+	weeks    map[string]*messages.PlayerWeek
+	games    map[string]*messages.Game
+	rosters  map[string]*messages.RosterEntry // store only
+	injuries map[string]*messages.Injury      // store only
 }
 
 func newStateBatch() stateBatch {
 	return stateBatch{
-		players: make(map[string]*messages.PlayerState),
-		weeks:   make(map[string]*messages.PlayerWeek),
-		games:   make(map[string]*messages.Game),
+		players:  make(map[string]*messages.PlayerState),
+		weeks:    make(map[string]*messages.PlayerWeek),
+		games:    make(map[string]*messages.Game),
+		rosters:  make(map[string]*messages.RosterEntry),
+		injuries: make(map[string]*messages.Injury),
 	}
 }
 
 func (b stateBatch) empty() bool {
-	return len(b.players) == 0 && len(b.weeks) == 0 && len(b.games) == 0
+	return len(b.players) == 0 && len(b.weeks) == 0 && len(b.games) == 0 &&
+		len(b.rosters) == 0 && len(b.injuries) == 0
 }
 
 // NewStateKeeper returns a StateKeeper over mirror and store. store may be
@@ -120,6 +130,33 @@ func (k *StateKeeper) PutPlayer(state *messages.PlayerState, changed []*messages
 		for _, row := range changed {
 			k.pending.weeks[weekKey(row)] = row
 		}
+	}
+	k.mu.Unlock()
+	k.signal()
+}
+
+// PutRosters queues changed roster rows for the store, keyed by gsis_id.
+func (k *StateKeeper) PutRosters(entries []*messages.RosterEntry) {
+	if k.store == nil || len(entries) == 0 {
+		return
+	}
+	k.mu.Lock()
+	for _, entry := range entries {
+		k.pending.rosters[entry.GetGsisId()] = entry
+	}
+	k.mu.Unlock()
+	k.signal()
+}
+
+// PutInjuries queues changed injury rows for the store, keyed by season,
+// week and gsis_id.
+func (k *StateKeeper) PutInjuries(injuries []*messages.Injury) {
+	if k.store == nil || len(injuries) == 0 {
+		return
+	}
+	k.mu.Lock()
+	for _, injury := range injuries {
+		k.pending.injuries[injuryKey(injury)] = injury
 	}
 	k.mu.Unlock()
 	k.signal()
@@ -265,9 +302,11 @@ func (k *StateKeeper) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			if err := k.Flush(context.Background()); err != nil {
+			finalCtx, cancel := context.WithTimeout(context.Background(), stateFinalFlushTimeout)
+			if err := k.Flush(finalCtx); err != nil {
 				k.logger.Error("final state flush failed, unwritten changes are lost", "error", err)
 			}
+			cancel()
 			return
 		case <-k.wake:
 		}
@@ -310,12 +349,14 @@ func (k *StateKeeper) Flush(ctx context.Context) error {
 	requeue(k.pending.players, failed.players)
 	requeue(k.pending.weeks, failed.weeks)
 	requeue(k.pending.games, failed.games)
+	requeue(k.pending.rosters, failed.rosters)
+	requeue(k.pending.injuries, failed.injuries)
 
 	if failed.empty() {
 		return nil
 	}
-	return fmt.Errorf("write state: %d players, %d player-weeks and %d games not written",
-		len(failed.players), len(failed.weeks), len(failed.games))
+	return fmt.Errorf("write state: %d players, %d player-weeks, %d games, %d roster rows and %d injury rows not written",
+		len(failed.players), len(failed.weeks), len(failed.games), len(failed.rosters), len(failed.injuries))
 }
 
 // write writes one batch in chunks of stateWriteChunk entries and returns
@@ -334,6 +375,8 @@ func (k *StateKeeper) write(ctx context.Context, batch stateBatch) stateBatch {
 	// A game that failed the mirror is retried whole, store included;
 	// writes are idempotent upserts, so writing it twice is harmless.
 	writeChunks(ctx, k, "store", "upsert_games", batch.games, failed.games, k.store.UpsertGames)
+	writeChunks(ctx, k, "store", "upsert_roster", batch.rosters, failed.rosters, k.store.UpsertRoster)
+	writeChunks(ctx, k, "store", "upsert_injuries", batch.injuries, failed.injuries, k.store.UpsertInjuries)
 	return failed
 }
 
