@@ -52,8 +52,8 @@ type gameActor struct {
 	// game is the merged game that clients saw last.
 	game *messages.Game
 
-	// schedule is nflverse's last row and live ESPN's last observation;
-	// nil until seen.
+	// schedule is nflverse's last row and live is ESPN's last
+	// observation. Each is nil until seen.
 	schedule *messages.Game
 	live     *messages.Game
 }

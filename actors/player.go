@@ -6,9 +6,9 @@ package actors
 // It also holds provisional rows: live stat lines from ESPN for weeks that
 // nflverse has not published yet. nflverse wins: once nflverse's row of a
 // week arrives, ESPN's rows of that week are ignored. The nflverse row
-// that replaces a provisional row is sent once, with provisional false: as
-// a correction with every difference when the two rows differ, and with no
-// changes when they are equal, so that clients learn the row is final.
+// that replaces a provisional row is sent once, with provisional false.
+// When the two rows differ it is a correction with every difference. When
+// they are equal it has no changes, so that clients learn the row is final.
 //
 // On activation (start, or restart after a panic) it rehydrates from the
 // StateKeeper, so a restart does not announce every week again.
