@@ -36,8 +36,8 @@ func (s *server) sample() (processSample, error) {
 const connectWorkers = 64
 
 // connectAll opens opts.sessions sessions at up to opts.connectRate per
-// second, sends their subscribe actions and waits until every action is
-// answered. A session that fails to connect is reported and left out.
+// second, sends their subscribe actions and waits until every action has a
+// reply (ACK or ERROR). A session that fails to connect is reported and left out.
 func connectAll(ctx context.Context, opts *options, source *playerSource, report *reporter) ([]*client, error) {
 	start := time.Now()
 	jobs := make(chan int)

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// latencySummary is the distribution of change-to-client latencies.
+// latencySummary is a latency distribution.
 type latencySummary struct {
 	count                int
 	p50, p90, p99, worst time.Duration
@@ -70,7 +70,7 @@ type burstWindow struct {
 	cycles     int
 }
 
-// burstReport is what one burst delivered.
+// burstReport is the count, spread and latency of one burst's messages.
 type burstReport struct {
 	window   burstWindow
 	messages int
@@ -91,8 +91,9 @@ type burstReport struct {
 // months or years in the past.
 const wallClockSkew = time.Hour
 
-// splitBursts assigns every receipt after measureStart to the burst whose
-// window contains it.
+// splitBursts assigns every receipt to the burst whose window contains it.
+// Receipts outside every window, such as those of a tick during setup, are
+// left out.
 func splitBursts(clients []*client, windows []burstWindow) []burstReport {
 	reports := make([]burstReport, len(windows))
 	changeLatencies := make([][]time.Duration, len(windows))
