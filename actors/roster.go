@@ -130,6 +130,7 @@ func (t *rowTracker[Row]) store(rows []Row) {
 }
 
 type rosterActor struct {
+	state   *StateKeeper
 	tracker *rowTracker[*messages.RosterEntry]
 }
 
@@ -146,11 +147,18 @@ func newRosterProps(hub *Hub, state *StateKeeper, recorder *metrics.Metrics, log
 			logger:  logger,
 			rows:    make(map[string]*messages.RosterEntry),
 		}
-		return &rosterActor{tracker: tracker}
+		return &rosterActor{state: state, tracker: tracker}
 	})
 }
 
 func (a *rosterActor) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(*actor.Started); ok {
+		// Rows stored by an earlier run are known, not new: a restart
+		// neither announces nor rewrites them.
+		// NOTE: after a panic the preloaded rows are gone, so a restarted
+		// roster actor announces every row once again.
+		a.tracker.rows = a.state.TakeRosters()
+	}
 	if message, ok := ctx.Message().(*messages.ObserveRosters); ok {
 		changed := a.tracker.observe(ctx, message.GetEntries(), (*messages.RosterEntry).GetGsisId)
 		ctx.Respond(&messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(len(changed))})
@@ -159,6 +167,7 @@ func (a *rosterActor) Receive(ctx actor.Context) {
 }
 
 type injuryActor struct {
+	state   *StateKeeper
 	tracker *rowTracker[*messages.Injury]
 
 	// unavailableWeek is the last week reported without an injuries file,
@@ -179,7 +188,7 @@ func newInjuryProps(hub *Hub, state *StateKeeper, recorder *metrics.Metrics, log
 			logger:  logger,
 			rows:    make(map[string]*messages.Injury),
 		}
-		return &injuryActor{tracker: tracker}
+		return &injuryActor{state: state, tracker: tracker}
 	})
 }
 
@@ -188,6 +197,9 @@ func injuryKey(injury *messages.Injury) string {
 }
 
 func (a *injuryActor) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(*actor.Started); ok {
+		a.tracker.rows = a.state.TakeInjuries()
+	}
 	message, ok := ctx.Message().(*messages.ObserveInjuries)
 	if !ok {
 		return

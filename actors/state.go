@@ -135,6 +135,26 @@ func (k *StateKeeper) PutPlayer(state *messages.PlayerState, changed []*messages
 	k.signal()
 }
 
+// TakeRosters returns the roster rows that Preload read, keyed by gsis_id,
+// and forgets them. Only the roster actor calls it, when it starts.
+func (k *StateKeeper) TakeRosters() map[string]*messages.RosterEntry {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	rosters := k.preloaded.rosters
+	k.preloaded.rosters = make(map[string]*messages.RosterEntry)
+	return rosters
+}
+
+// TakeInjuries returns the injury rows that Preload read, keyed like
+// PutInjuries, and forgets them. Only the injury actor calls it.
+func (k *StateKeeper) TakeInjuries() map[string]*messages.Injury {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	injuries := k.preloaded.injuries
+	k.preloaded.injuries = make(map[string]*messages.Injury)
+	return injuries
+}
+
 // PutRosters queues changed roster rows for the store, keyed by gsis_id.
 func (k *StateKeeper) PutRosters(entries []*messages.RosterEntry) {
 	if k.store == nil || len(entries) == 0 {
@@ -193,6 +213,14 @@ func (k *StateKeeper) Preload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("preload games: %w", err)
 	}
+	rosters, err := k.store.Rosters(ctx)
+	if err != nil {
+		return fmt.Errorf("preload rosters: %w", err)
+	}
+	injuries, err := k.store.Injuries(ctx)
+	if err != nil {
+		return fmt.Errorf("preload injuries: %w", err)
+	}
 
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -201,6 +229,12 @@ func (k *StateKeeper) Preload(ctx context.Context) error {
 	}
 	for _, game := range games {
 		k.preloaded.games[game.GetGameId()] = game
+	}
+	for _, entry := range rosters {
+		k.preloaded.rosters[entry.GetGsisId()] = entry
+	}
+	for _, injury := range injuries {
+		k.preloaded.injuries[injuryKey(injury)] = injury
 	}
 	k.preloadDone = true
 	return nil

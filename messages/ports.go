@@ -153,6 +153,11 @@ type Store interface {
 	// Games returns every stored game.
 	Games(ctx context.Context) ([]*Game, error)
 
+	// Rosters and Injuries return every stored roster and injury row, for
+	// rehydrating the roster and injury actors at start-up.
+	Rosters(ctx context.Context) ([]*RosterEntry, error)
+	Injuries(ctx context.Context) ([]*Injury, error)
+
 	// LastSyncRun returns the newest successful sync run, or found=false.
 	LastSyncRun(ctx context.Context) (run SyncRun, found bool, err error)
 

@@ -121,3 +121,70 @@ func sortPlayerWeeks(weeks []*messages.PlayerWeek) {
 		return cmp.Compare(a.GetWeek(), b.GetWeek())
 	})
 }
+
+// Rosters returns every stored roster row.
+func (s *Store) Rosters(ctx context.Context) ([]*messages.RosterEntry, error) {
+	documents, err := findAll[rosterDocument](ctx, s, collectionPlayers)
+	if err != nil {
+		return nil, err
+	}
+
+	entries := make([]*messages.RosterEntry, 0, len(documents))
+	for _, document := range documents {
+		entries = append(entries, &messages.RosterEntry{
+			Season:       document.Season,
+			GsisId:       document.GSISID,
+			FullName:     document.FullName,
+			Team:         document.Team,
+			Position:     document.Position,
+			Status:       document.Status,
+			EspnId:       document.ESPNID,
+			Week:         document.Week,
+			JerseyNumber: document.JerseyNumber,
+		})
+	}
+	return entries, nil
+}
+
+// Injuries returns every stored injury row.
+func (s *Store) Injuries(ctx context.Context) ([]*messages.Injury, error) {
+	documents, err := findAll[injuryDocument](ctx, s, collectionInjuries)
+	if err != nil {
+		return nil, err
+	}
+
+	injuries := make([]*messages.Injury, 0, len(documents))
+	for _, document := range documents {
+		injuries = append(injuries, &messages.Injury{
+			Season:              document.Season,
+			Week:                document.Week,
+			GsisId:              document.GSISID,
+			FullName:            document.FullName,
+			Team:                document.Team,
+			Position:            document.Position,
+			ReportStatus:        document.ReportStatus,
+			ReportPrimaryInjury: document.ReportPrimaryInjury,
+			PracticeStatus:      document.PracticeStatus,
+			DateModified:        document.DateModified,
+		})
+	}
+	return injuries, nil
+}
+
+// findAll reads every document of a collection.
+func findAll[Document any](ctx context.Context, s *Store, collection string) ([]Document, error) {
+	var documents []Document
+	err := withRetry(ctx, s.logger, s.retry, "find all "+collection, func(ctx context.Context) error {
+		cursor, err := s.db.Collection(collection).Find(ctx, bson.D{})
+		if err != nil {
+			return err
+		}
+
+		documents = nil
+		return cursor.All(ctx, &documents)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find all %s: %w", collection, err)
+	}
+	return documents, nil
+}
