@@ -227,7 +227,7 @@ func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapsh
 		byPlayer[row.GetPlayerId()] = append(byPlayer[row.GetPlayerId()], row)
 	}
 
-	now := a.clock.Now
+	now := time.Now // detection times are wall-clock times, also in a replay
 	for playerID, rows := range byPlayer {
 		pid := a.child(ctx, a.players, "player-"+playerID, func() *actor.Props {
 			return newPlayerProps(playerID, a.scorer, a.state, now, a.logger, a.playerHook)
@@ -244,7 +244,7 @@ func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapsh
 }
 
 func (a *fetcherActor) routeGames(ctx actor.Context, snapshot *messages.Snapshot) {
-	now := a.clock.Now
+	now := time.Now // detection times are wall-clock times, also in a replay
 	for _, game := range snapshot.Games {
 		gameID := game.GetGameId()
 		pid := a.child(ctx, a.games, "game-"+gameID, func() *actor.Props {
@@ -297,7 +297,7 @@ func (a *fetcherActor) publishNewWeek(ctx actor.Context, snapshot *messages.Snap
 	var deltas []*messages.GameDelta
 	for _, game := range snapshot.Games {
 		if game.GetSeason() == snapshot.Season && game.GetWeek() == snapshot.Week {
-			deltas = append(deltas, &messages.GameDelta{Current: game, DetectedUnixNano: a.clock.Now().UnixNano()})
+			deltas = append(deltas, &messages.GameDelta{Current: game, DetectedUnixNano: time.Now().UnixNano()})
 		}
 	}
 	if len(deltas) == 0 {

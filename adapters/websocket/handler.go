@@ -100,10 +100,13 @@ const (
 	DefaultConnectionBurst = 400
 
 	// DefaultMessageRate and DefaultMessageBurst limit the messages per
-	// second of one client. The burst lets a client subscribe to its 200
-	// streams at once after it connects.
+	// second of one client. Each subscribe queues an ACK and at least one
+	// SNAPSHOT page, so the burst is kept under half the send queue: a
+	// larger burst let a client overflow its own queue and be closed as a
+	// slow consumer (seen with 190 subscribes sent at once). A client that
+	// follows more streams subscribes the rest at the message rate.
 	DefaultMessageRate  = 20
-	DefaultMessageBurst = actors.DefaultMaxSubscriptions + 50
+	DefaultMessageBurst = DefaultSendQueueSize/2 - 28
 
 	// DefaultRateLimitCloseAfter is the number of rate_limited ERRORs in a
 	// row after which the client is closed with RateLimitCloseCode.

@@ -194,12 +194,17 @@ func TestServeReplayPushesSubscribedChanges(t *testing.T) {
 	}
 }
 
-// readLiveMessage reads the next message that is not a SNAPSHOT page.
+// readLiveMessage reads the next message that is not a SNAPSHOT page, a
+// ROSTER_UPDATE or an INJURY_UPDATE.
 func readLiveMessage(t *testing.T, conn *websocket.Conn) serverMessage {
 	t.Helper()
 	for {
 		message := readMessage(t, conn)
-		if message.Type != "SNAPSHOT" {
+		switch message.Type {
+		case "SNAPSHOT", "ROSTER_UPDATE", "INJURY_UPDATE":
+			// A player's stream also carries roster and injury changes;
+			// these tests follow stats and scores.
+		default:
 			return message
 		}
 	}
