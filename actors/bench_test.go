@@ -179,3 +179,15 @@ func BenchmarkIngestSeason(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkParseWeek parses the real week 1 of 2025 alone, so that
+// BenchmarkIdlePoll minus this is the actors' share of an idle poll.
+func BenchmarkParseWeek(b *testing.B) {
+	source := &parsingSource{files: [][]byte{weekCSV(b, "1", "1")}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := source.Load(context.Background(), time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
