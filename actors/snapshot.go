@@ -11,14 +11,14 @@ import (
 )
 
 // Snapshots implements messages.Snapshotter for player, game and scoreboard
-// streams from the StateKeeper, which sees the newest state of every actor
+// streams from the StateKeeper, which reads the newest state of every actor
 // (queued, mirrored or stored). League streams go to Leagues when it is set.
 // The fetcher tells it the current week after every sync cycle.
 type Snapshots struct {
 	state  *StateKeeper
 	scorer *scoring.Scorer
 
-	// Leagues answers league snapshots; nil answers none.
+	// Leagues serves league snapshots; nil serves none.
 	Leagues messages.Snapshotter
 
 	mu            sync.RWMutex

@@ -136,7 +136,7 @@ func (k *StateKeeper) PutPlayer(state *messages.PlayerState, changed []*messages
 }
 
 // TakeRosters returns the roster rows that Preload read, keyed by gsis_id,
-// and forgets them. Only the roster actor calls it, when it starts.
+// and clears them. Only the roster actor calls it, when it starts.
 func (k *StateKeeper) TakeRosters() map[string]*messages.RosterEntry {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -146,7 +146,7 @@ func (k *StateKeeper) TakeRosters() map[string]*messages.RosterEntry {
 }
 
 // TakeInjuries returns the injury rows that Preload read, keyed like
-// PutInjuries, and forgets them. Only the injury actor calls it.
+// PutInjuries, and clears them. Only the injury actor calls it.
 func (k *StateKeeper) TakeInjuries() map[string]*messages.Injury {
 	k.mu.Lock()
 	defer k.mu.Unlock()
