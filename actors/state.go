@@ -1,6 +1,6 @@
 package actors
 
-// StateKeeper is not an actor. It stands between the player and game actors
+// StateKeeper is not an actor. It sits between the player and game actors
 // and the two places their state survives them: the Mirror (Hazelcast or
 // in-memory), which holds each actor's whole live state, and the Store
 // (MongoDB), which holds every row. Actors hand it their changes and go on;
