@@ -8,6 +8,9 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 # `make run` replays the real 2024 season from testdata, one week per tick.
 REPLAY_DIR ?= testdata/replay/2024
 NFL_SYNC_INTERVAL_SECONDS ?= 5
+# ... and plays saved ESPN scoreboards of one live game beside it; set
+# LIVE_SOURCE=off to leave it out.
+LIVE_SOURCE ?= replay:testdata/espn/scoreboard-events
 NFL_SYNC_LISTEN_ADDR ?= 127.0.0.1:8080
 export NFL_SYNC_INTERVAL_SECONDS NFL_SYNC_LISTEN_ADDR
 
@@ -39,7 +42,7 @@ help:
 	@echo "make generate   regenerate messages/nflsync.pb.go with protoc"
 
 run:
-	NFL_SYNC_SOURCE=replay:$(REPLAY_DIR) $(GO) run ./cmd/nflsync serve
+	NFL_SYNC_SOURCE=replay:$(REPLAY_DIR) NFL_SYNC_LIVE_SOURCE=$(LIVE_SOURCE) $(GO) run ./cmd/nflsync serve
 
 build:
 	$(GO) build -o bin/nflsync ./cmd/nflsync

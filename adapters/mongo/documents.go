@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/bsontype"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/nflsync/nflsync/messages"
@@ -37,7 +39,7 @@ type playerWeekDocument struct {
 	// sub-document with a field per stat makes FerretDB's SQLite handler
 	// about ten times faster on these 100-field rows (measured: 1,000
 	// inserts in 0.2 s instead of 2 s).
-	Stats string `bson:"stats"`
+	Stats statsField `bson:"stats"`
 }
 
 type gameDocument struct {
@@ -142,7 +144,7 @@ func newPlayerWeekDocument(week *messages.PlayerWeek) (*playerWeekDocument, erro
 		Team:              week.GetTeam(),
 		OpponentTeam:      week.GetOpponentTeam(),
 		GameID:            week.GetGameId(),
-		Stats:             string(encoded),
+		Stats:             statsField(encoded),
 	}, nil
 }
 
@@ -284,4 +286,42 @@ func newSyncRunDocument(run messages.SyncRun) *syncRunDocument {
 		Deltas:      int64(run.Deltas),
 		Quarantined: int64(run.Quarantined),
 	}
+}
+
+// statsField is the stats of a player-week as stored: a JSON object of
+// decimal strings. Documents written before that format keep the stats as a
+// sub-document of strings; UnmarshalBSONValue reads both, so an old data
+// directory still loads.
+type statsField string
+
+// UnmarshalBSONValue reads a JSON string or a sub-document of strings.
+func (f *statsField) UnmarshalBSONValue(kind bsontype.Type, data []byte) error {
+	value := bson.RawValue{Type: kind, Value: data}
+	if text, ok := value.StringValueOK(); ok {
+		*f = statsField(text)
+		return nil
+	}
+
+	document, ok := value.DocumentOK()
+	if !ok {
+		return fmt.Errorf("stats is a BSON %v, expected a string or a document", kind)
+	}
+	elements, err := document.Elements()
+	if err != nil {
+		return fmt.Errorf("read stats document: %w", err)
+	}
+	values := make(map[string]string, len(elements))
+	for _, element := range elements {
+		text, ok := element.Value().StringValueOK()
+		if !ok {
+			return fmt.Errorf("stat %q is a BSON %v, expected a decimal string", element.Key(), element.Value().Type)
+		}
+		values[element.Key()] = text
+	}
+	encoded, err := json.Marshal(values)
+	if err != nil {
+		return err
+	}
+	*f = statsField(encoded)
+	return nil
 }
