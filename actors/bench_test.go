@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -190,4 +191,57 @@ func BenchmarkParseWeek(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkPlayerActorMemory reports the heap that player actors hold after
+// the whole real 2025 season was ingested: per actor in all (its rows
+// included, which share identical values) and per actor with no row, the
+// protoactor process and mailbox alone.
+func BenchmarkPlayerActorMemory(b *testing.B) {
+	data, err := os.ReadFile(stats2025Path)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	for b.Loop() {
+		b.StopTimer()
+		source := &parsingSource{files: [][]byte{data}}
+		before := heapInUse()
+		system, pipeline := startBenchPipeline(b, source)
+		runCycle(b, system, pipeline)
+		players := countPlayers(source)
+		withRows := heapInUse() - before
+
+		emptyBefore := heapInUse()
+		emptyActor := actor.PropsFromProducer(func() actor.Actor { return &playerActor{} })
+		for range players {
+			system.Root.Spawn(emptyActor)
+		}
+		empty := heapInUse() - emptyBefore
+
+		b.ReportMetric(float64(withRows)/float64(players), "bytes/player-with-rows")
+		b.ReportMetric(float64(empty)/float64(players), "bytes/empty-actor")
+		pipeline.Stop(system)
+		system.Shutdown()
+		b.StartTimer()
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var stats runtime.MemStats
+	runtime.ReadMemStats(&stats)
+	return stats.HeapInuse
+}
+
+func countPlayers(source *parsingSource) int {
+	file, err := nflverse.ReadPlayerStats(bytes.NewReader(source.files[0]), "season.csv")
+	if err != nil {
+		return 1
+	}
+	players := make(map[string]bool)
+	for _, row := range file.Players {
+		players[row.GetPlayerId()] = true
+	}
+	return len(players)
 }
