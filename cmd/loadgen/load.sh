@@ -29,6 +29,8 @@ if curl -s -o /dev/null "http://$LOAD_ADDR/healthz"; then
 	exit 1
 fi
 
+# The key lets this script create the league that LEAGUE names.
+admin_key=load-test-key
 data_dir=$(mktemp -d "${TMPDIR:-/tmp}/nflsync-load.XXXXXX")
 server_pid=
 stop_server() {
@@ -50,6 +52,7 @@ NFL_SYNC_WS_MAX_CONNECTIONS_PER_IP=1000000 \
 NFL_SYNC_WS_CONNECTION_RATE=100000 \
 NFL_SYNC_WS_CONNECTION_BURST=100000 \
 NFL_SYNC_LOG_LEVEL="${NFL_SYNC_LOG_LEVEL:-warn}" \
+NFL_SYNC_ADMIN_API_KEY="$admin_key" \
 	bin/nflsync serve 2>"$data_dir/server.log" &
 server_pid=$!
 
@@ -69,6 +72,17 @@ echo "load: nflsync pid $server_pid on $LOAD_ADDR, a replay tick every $LOAD_INT
 stats_file=$(ls "$REPLAY_DIR"/stats_player_week_*.csv.gz | head -n 1)
 league_flag=
 if [ -n "$LEAGUE" ]; then
+	# A 10-team league of the first 150 players of the stats file, 15 per
+	# team, so every session follows a league whose rostered players change
+	# in each burst.
+	teams=$(gzip -dc "$stats_file" | awk -F, 'NR > 1 && $1 != "" && !seen[$1]++ { print $1 }' | head -n 150 |
+		awk -v quote='"' '{ team = int((NR - 1) / 15); roster[team] = roster[team] (roster[team] == "" ? "" : ",") quote $1 quote }
+			END { for (t = 0; t < 10; t++) printf "%s{\"id\":\"t%d\",\"name\":\"Team %d\",\"owner\":\"load\",\"roster\":[%s]}", (t ? "," : ""), t, t, roster[t] }')
+	season=$(basename "$stats_file" | tr -dc 0-9)
+	curl -sf -X POST "http://$LOAD_ADDR/api/v1/leagues" -H "Authorization: Bearer $admin_key" \
+		-H 'Content-Type: application/json' \
+		-d "{\"id\":\"$LEAGUE\",\"name\":\"Load test\",\"season\":$season,\"format\":\"regular\",\"rule_set\":\"ppr\",\"teams\":[$teams]}" \
+		>/dev/null || { echo "load: creating league $LEAGUE failed" >&2; exit 1; }
 	league_flag="-league $LEAGUE"
 fi
 status=0
