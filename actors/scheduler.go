@@ -50,6 +50,9 @@ type schedulerActor struct {
 
 	games     []*messages.GameTiming
 	stopTimer func() bool
+
+	// failures counts failed cycles in a row, for the retry backoff.
+	failures int
 }
 
 func newSchedulerProps(clock messages.Clock, fetcher *actor.PID, liveInterval, offseasonInterval time.Duration,
@@ -75,13 +78,17 @@ func (a *schedulerActor) Receive(ctx actor.Context) {
 		a.tick(ctx)
 
 	case *messages.SyncFinished:
-		if message.GetOk() {
-			a.games = message.GetGames()
-		}
 		// The interval runs from the end of the cycle, so a slow cycle
 		// never overlaps the next one. A replay clock also jumps during
 		// the cycle, which makes the tick's own time useless here.
 		now := a.clock.Now()
+		if !message.GetOk() {
+			a.failures++
+			a.schedule(ctx, now.Add(a.retryInterval(now)))
+			return
+		}
+		a.failures = 0
+		a.games = message.GetGames()
 		a.schedule(ctx, now.Add(a.nextInterval(now)))
 
 	case *actor.Stopping:
@@ -110,6 +117,19 @@ func (a *schedulerActor) schedule(ctx actor.Context, at time.Time) {
 	delay := max(at.Sub(a.clock.Now()), minimumTickDelay)
 	system, self := ctx.ActorSystem(), ctx.Self()
 	a.stopTimer = a.clock.AfterFunc(delay, func() { system.Root.Send(self, tickDue{}) })
+}
+
+// retryInterval returns the wait after a failed cycle: the live interval
+// doubled for each failure in a row, at most the regular interval. A source
+// that is down at start-up, or a season not published yet, is tried again
+// within minutes instead of after the offseason interval.
+func (a *schedulerActor) retryInterval(now time.Time) time.Duration {
+	regular := a.nextInterval(now)
+	retry := a.liveInterval
+	for i := 1; i < a.failures && retry < regular; i++ {
+		retry *= 2
+	}
+	return min(retry, regular)
 }
 
 // nextInterval returns the live interval while a game is in its live window,

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -180,4 +181,37 @@ func TestSchedulerFinalGameIsNotLive(t *testing.T) {
 		delay, ok := clock.pendingDelay()
 		return ok && delay == time.Hour
 	})
+}
+
+// failingRecorder answers every tick with a failed SyncFinished.
+type failingRecorder struct{ tickRecorder }
+
+func (r *failingRecorder) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(*messages.Tick); ok {
+		r.mu.Lock()
+		r.ticks++
+		r.mu.Unlock()
+		ctx.Respond(&messages.SyncFinished{Ok: false})
+	}
+}
+
+func TestSchedulerRetriesFailedSyncWithBackoff(t *testing.T) {
+	clock := newFakeClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
+	recorder := &failingRecorder{}
+
+	system := actor.NewActorSystem()
+	fetcher := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return recorder }))
+	scheduler := system.Root.Spawn(newSchedulerProps(clock, fetcher, time.Minute, time.Hour, metrics.New(), system.Logger()))
+	t.Cleanup(func() { system.Root.Stop(scheduler) })
+
+	// After each failure the wait doubles from the live interval, capped
+	// by the offseason interval.
+	for i, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute} {
+		waitFor(t, fmt.Sprintf("tick %d", i+1), func() bool { return recorder.count() == i+1 })
+		waitFor(t, fmt.Sprintf("retry timer of %s", want), func() bool {
+			delay, ok := clock.pendingDelay()
+			return ok && delay == want
+		})
+		clock.Advance(want)
+	}
 }

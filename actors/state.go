@@ -313,8 +313,12 @@ func lookupState[V any](ctx context.Context, k *StateKeeper, key string, part fu
 
 	k.mu.Lock()
 	value, ok = part(k.preloaded)[key]
-	if consume {
+	if ok && consume {
+		// The actor now owns this state: queue it for the mirror, which
+		// starts empty in a new process, so that snapshots and other
+		// readers find it there.
 		delete(part(k.preloaded), key)
+		part(k.pending)[key] = value
 	}
 	preloadDone := k.preloadDone
 	k.mu.Unlock()

@@ -86,11 +86,35 @@ func decodeClientAction(data []byte) (request any, errorPayload []byte) {
 		return nil, messages.EncodeError(messages.ErrorCodeInvalidField,
 			fmt.Sprintf("%s is missing or empty, and %s needs it", spec.idField, action.Action))
 	}
+	if spec.idField != "" && !validStreamID(id) {
+		return nil, messages.EncodeError(messages.ErrorCodeInvalidField,
+			fmt.Sprintf("%s is invalid: use at most %d letters, digits, '-', '_' or '.', such as 00-0033873 or 2024_10_DEN_KC",
+				spec.idField, maxStreamIDLength))
+	}
 
 	if spec.subscribe {
 		return &messages.Subscribe{Kind: spec.kind, Id: id}, nil
 	}
 	return &messages.Unsubscribe{Kind: spec.kind, Id: id}, nil
+}
+
+// maxStreamIDLength bounds a player, game or league id. nflverse ids are
+// 10 (gsis_id) to 15 (game_id) characters; the bound leaves room for league
+// ids and keeps a client from filling the hub with huge keys.
+const maxStreamIDLength = 64
+
+// validStreamID reports whether id is short and made of the characters
+// that nflverse ids and league ids use.
+func validStreamID(id string) bool {
+	if len(id) > maxStreamIDLength {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func (a clientAction) id(kind messages.StreamKind) string {

@@ -274,6 +274,8 @@ func TestHandlerInvalidActions(t *testing.T) {
 		{"empty game_id", `{"action":"unsubscribe_game","game_id":""}`, messages.ErrorCodeInvalidField, "game_id"},
 		{"blank player_id", `{"action":"subscribe_player","player_id":"  "}`, messages.ErrorCodeInvalidField, "player_id"},
 		{"numeric player_id", `{"action":"subscribe_player","player_id":33873}`, messages.ErrorCodeInvalidField, "player_id"},
+		{"overlong player_id", `{"action":"subscribe_player","player_id":"` + strings.Repeat("9", 65) + `"}`, messages.ErrorCodeInvalidField, "player_id"},
+		{"league_id with a space", `{"action":"subscribe_league","league_id":"a b"}`, messages.ErrorCodeInvalidField, "league_id"},
 	}
 	for _, test := range tests {
 		writeText(t, client, test.message)

@@ -308,6 +308,43 @@ func readLeagueMessage(t *testing.T, conn *websocket.Conn) (leagueMessage, []byt
 	return message, payload
 }
 
+// readInBackground reads every message of conn into the returned channel
+// until the connection ends, when it closes the channel.
+func readInBackground(t *testing.T, conn *websocket.Conn) <-chan []byte {
+	t.Helper()
+	payloads := make(chan []byte, 4096)
+	go func() {
+		defer close(payloads)
+		for {
+			_, payload, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			payloads <- payload
+		}
+	}()
+	return payloads
+}
+
+// nextLeagueMessage decodes the next message that readInBackground read.
+func nextLeagueMessage(t *testing.T, payloads <-chan []byte) (leagueMessage, []byte) {
+	t.Helper()
+	select {
+	case payload, ok := <-payloads:
+		if !ok {
+			t.Fatal("the connection ended before the expected message")
+		}
+		var message leagueMessage
+		if err := json.Unmarshal(payload, &message); err != nil {
+			t.Fatalf("decode %s: %v", payload, err)
+		}
+		return message, payload
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no message within 2 minutes")
+	}
+	return leagueMessage{}, nil
+}
+
 // TestLeaguesOnReplay builds two leagues through the REST API of a server
 // replaying the real 2024 season, follows each with its own WebSocket
 // client, and checks the totals against nflverse and a hand computation.
@@ -318,7 +355,10 @@ func TestLeaguesOnReplay(t *testing.T) {
 	createLeague(t, address, playoffs)
 	createLeague(t, address, customLeague("te-premium"))
 
-	playoffClient := dial(t, address, `{"action":"subscribe_league","league_id":"playoffs"}`)
+	// The playoff client is checked last; it reads from the start so that
+	// its socket never fills while the other checks run, which would make
+	// the server drop it as a stalled client.
+	playoffMessages := readInBackground(t, dial(t, address, `{"action":"subscribe_league","league_id":"playoffs"}`))
 	customClient := dial(t, address, `{"action":"subscribe_league","league_id":"te-premium"}`)
 
 	// Client of the custom league: every message is about that league, and
@@ -394,7 +434,7 @@ func TestLeaguesOnReplay(t *testing.T) {
 	// week, and nothing it received belongs to the other league.
 	t.Run("ClientsGetOnlyTheirLeague", func(t *testing.T) {
 		for {
-			message, payload := readLeagueMessage(t, playoffClient)
+			message, payload := nextLeagueMessage(t, playoffMessages)
 			if message.Type == "ACK" {
 				continue
 			}

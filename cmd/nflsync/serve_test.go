@@ -280,4 +280,16 @@ func TestServeRestartAnnouncesOnlyNewWeeks(t *testing.T) {
 	if update.Week != 7 {
 		t.Fatalf("second run: update after week 6 is week %d, want 7 (week 6 only once)", update.Week)
 	}
+
+	// A client that subscribes after the player's actor has taken over
+	// the stored state still gets every week in its snapshot.
+	late := dial(t, address, subscribe)
+	if ack := readMessage(t, late); ack.Type != "ACK" {
+		t.Fatalf("late client: got %q, want ACK", ack.Type)
+	}
+	lateSnapshot := readMessage(t, late)
+	if lateSnapshot.Type != "SNAPSHOT" || len(lateSnapshot.Items) < 7 {
+		t.Fatalf("late client: got %s with %d items, want a SNAPSHOT of at least weeks 1-7",
+			lateSnapshot.Type, len(lateSnapshot.Items))
+	}
 }
