@@ -32,8 +32,11 @@ const (
 	// or the store keeps failing.
 	stateRetryMax = 10 * time.Second
 
-	// stateWriteTimeout bounds the write of one chunk.
-	stateWriteTimeout = 30 * time.Second
+	// stateWriteTimeout bounds the write of one chunk. It is generous
+	// because a write cut off by its deadline can leave embedded FerretDB
+	// (v1.24.2) unresponsive to every later write (seen under the race
+	// detector on 2 loaded cores, where 1,000 rows took over 30 s).
+	stateWriteTimeout = 2 * time.Minute
 
 	// stateFinalFlushTimeout bounds the last flush at shutdown, so that a
 	// slow or unreachable store cannot hold the process past an
@@ -332,20 +335,20 @@ func lookupState[V any](ctx context.Context, k *StateKeeper, key string, part fu
 }
 
 // Run flushes queued changes until ctx is done, then makes one last attempt
-// to write what is left. A write in progress when ctx is done is finished,
-// not cancelled, because a cancelled write can leave a connection broken
-// mid-request.
+// to write what is left.
 func (k *StateKeeper) Run(ctx context.Context) {
 	delay := stateFlushInterval
 	for {
+		// A stop wins over queued work, so that a failing store cannot
+		// keep the loop from reaching the final flush.
+		if ctx.Err() != nil {
+			k.finalFlush()
+			return
+		}
+
 		select {
 		case <-ctx.Done():
-			finalCtx, cancel := context.WithTimeout(context.Background(), stateFinalFlushTimeout)
-			if err := k.Flush(finalCtx); err != nil {
-				k.logger.Error("final state flush failed, unwritten changes are lost", "error", err)
-			}
-			cancel()
-			return
+			continue
 		case <-k.wake:
 		}
 
@@ -356,13 +359,25 @@ func (k *StateKeeper) Run(ctx context.Context) {
 		case <-time.After(delay):
 		}
 
-		if err := k.Flush(context.Background()); err != nil {
+		// A stop cancels a write in progress: the process is ending, and
+		// the final flush tries once more within its own bound.
+		if err := k.Flush(ctx); err != nil {
 			delay = min(delay*2, stateRetryMax)
 			k.logger.Warn("state flush failed, retrying", "retry_in", delay, "error", err)
 			k.signal()
 			continue
 		}
 		delay = stateFlushInterval
+	}
+}
+
+// finalFlush makes the last attempt to write what is queued, within
+// stateFinalFlushTimeout.
+func (k *StateKeeper) finalFlush() {
+	ctx, cancel := context.WithTimeout(context.Background(), stateFinalFlushTimeout)
+	defer cancel()
+	if err := k.Flush(ctx); err != nil {
+		k.logger.Error("final state flush failed, unwritten changes are lost", "error", err)
 	}
 }
 
