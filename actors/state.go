@@ -359,9 +359,10 @@ func (k *StateKeeper) Run(ctx context.Context) {
 		case <-time.After(delay):
 		}
 
-		// A stop cancels a write in progress: the process is ending, and
-		// the final flush tries once more within its own bound.
-		if err := k.Flush(ctx); err != nil {
+		// A write in progress is finished even when a stop comes, because
+		// a write cut off mid-request can leave embedded FerretDB stuck
+		// and lose the rows that the final flush would write.
+		if err := k.Flush(context.Background()); err != nil {
 			delay = min(delay*2, stateRetryMax)
 			k.logger.Warn("state flush failed, retrying", "retry_in", delay, "error", err)
 			k.signal()
