@@ -66,6 +66,9 @@ type StateKeeper struct {
 	observer StateObserver
 	logger   *slog.Logger
 
+	// rows, when set, writes the roster and injury rows instead.
+	rows *StateKeeper
+
 	mu      sync.Mutex
 	pending stateBatch
 	// preloaded is what Preload read from the store, handed out once per
@@ -158,8 +161,20 @@ func (k *StateKeeper) TakeInjuries() map[string]*messages.Injury {
 	return injuries
 }
 
+// SetRowWriter makes roster and injury rows go to rows, a second keeper
+// over the same store with its own flush loop, so that thousands of them on
+// a first poll do not hold back the player and game writes that the mirror
+// and rehydration depend on.
+func (k *StateKeeper) SetRowWriter(rows *StateKeeper) {
+	k.rows = rows
+}
+
 // PutRosters queues changed roster rows for the store, keyed by gsis_id.
 func (k *StateKeeper) PutRosters(entries []*messages.RosterEntry) {
+	if k.rows != nil {
+		k.rows.PutRosters(entries)
+		return
+	}
 	if k.store == nil || len(entries) == 0 {
 		return
 	}
@@ -174,6 +189,10 @@ func (k *StateKeeper) PutRosters(entries []*messages.RosterEntry) {
 // PutInjuries queues changed injury rows for the store, keyed by season,
 // week and gsis_id.
 func (k *StateKeeper) PutInjuries(injuries []*messages.Injury) {
+	if k.rows != nil {
+		k.rows.PutInjuries(injuries)
+		return
+	}
 	if k.store == nil || len(injuries) == 0 {
 		return
 	}

@@ -99,6 +99,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	}
 	stopKeeper := runInBackground(state.keeper.Run)
 	defer stopKeeper()
+	stopRows := runInBackground(state.rows.Run)
+	defer stopRows()
 
 	system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return logger.With("component", "protoactor")

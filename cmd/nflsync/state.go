@@ -25,6 +25,7 @@ type stateServices struct {
 	store  messages.Store
 	mirror messages.Mirror
 	keeper *actors.StateKeeper
+	rows   *actors.StateKeeper // roster and injury rows
 }
 
 // openState connects the store (embedded FerretDB unless NFL_SYNC_MONGO_URI
@@ -73,13 +74,17 @@ func openState(ctx context.Context, cfg *config, logger *slog.Logger, recorder *
 	closers = append(closers, func() { _ = mirror.Close(context.Background()) })
 
 	keeper := actors.NewStateKeeper(mirror, store, recorder.ObserveStateWrite, logger)
+	// Roster and injury rows reach only the store; the unused in-memory
+	// mirror of their keeper stays empty.
+	rows := actors.NewStateKeeper(inmem.New(), store, recorder.ObserveStateWrite, logger)
+	keeper.SetRowWriter(rows)
 	started := time.Now()
 	if err := keeper.Preload(ctx); err != nil {
 		return fail(err)
 	}
 	logger.Info("stored state loaded", "duration", time.Since(started))
 
-	return &stateServices{store: store, mirror: mirror, keeper: keeper}, closeAll, nil
+	return &stateServices{store: store, mirror: mirror, keeper: keeper, rows: rows}, closeAll, nil
 }
 
 func openMirror(ctx context.Context, cfg *config, logger *slog.Logger, onMirrorLost func()) (messages.Mirror, error) {
