@@ -11,7 +11,7 @@ package actors
 //   - loadResult from its own load goroutine.
 //   - *messages.DiffDone from player and game actors.
 //   - *actor.Terminated when a child stopped for good.
-//   - *actor.ReceiveTimeout when children did not answer in time.
+//   - *actor.ReceiveTimeout when children did not reply in time.
 //   - *messages.Remirror, which it forwards to every child.
 //
 // It sends:
@@ -58,7 +58,7 @@ type loadResult struct {
 	err      error
 }
 
-// fetcherConfig is what the fetcher needs from the pipeline.
+// fetcherConfig is the fetcher's part of the pipeline configuration.
 type fetcherConfig struct {
 	source  messages.Source
 	clock   messages.Clock

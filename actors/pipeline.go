@@ -72,7 +72,7 @@ type Pipeline struct {
 	Fetcher   *actor.PID
 	Scorer    *actor.PID
 
-	// Snapshots answers the snapshots that new subscribers get.
+	// Snapshots serves the snapshots that new subscribers get.
 	Snapshots *Snapshots
 }
 

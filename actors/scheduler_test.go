@@ -81,7 +81,7 @@ func (c *fakeClock) pendingDelay() (time.Duration, bool) {
 	return earliest.at.Sub(c.now), true
 }
 
-// tickRecorder stands in for the fetcher: it counts ticks and answers each
+// tickRecorder replaces the fetcher: it counts ticks and replies to each
 // with a SyncFinished carrying the given games.
 type tickRecorder struct {
 	mu    sync.Mutex
@@ -183,7 +183,7 @@ func TestSchedulerFinalGameIsNotLive(t *testing.T) {
 	})
 }
 
-// failingRecorder answers every tick with a failed SyncFinished.
+// failingRecorder replies to every tick with a failed SyncFinished.
 type failingRecorder struct{ tickRecorder }
 
 func (r *failingRecorder) Receive(ctx actor.Context) {

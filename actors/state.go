@@ -161,10 +161,10 @@ func (k *StateKeeper) TakeInjuries() map[string]*messages.Injury {
 	return injuries
 }
 
-// SetRowWriter makes roster and injury rows go to rows, a second keeper
-// over the same store with its own flush loop, so that thousands of them on
-// a first poll do not hold back the player and game writes that the mirror
-// and rehydration depend on.
+// SetRowWriter sends roster and injury rows to rows, a second keeper over
+// the same store with its own flush loop. Thousands of them on a first poll
+// then do not hold back the player and game writes that the mirror and
+// rehydration depend on.
 func (k *StateKeeper) SetRowWriter(rows *StateKeeper) {
 	k.rows = rows
 }
