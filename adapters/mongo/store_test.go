@@ -375,6 +375,35 @@ func TestStoreUpsertManyBatches(t *testing.T) {
 	}
 }
 
+// TestStoreReplacesManyDocuments stores more than 100 player-weeks twice
+// with new values, so that the second upsert replaces every document.
+// Embedded FerretDB holds one of its 100 SQLite connections per statement
+// of an update command until the command ends, so this hangs if the
+// replacements go out in one command.
+func TestStoreReplacesManyDocuments(t *testing.T) {
+	store := openTestStore(t, testServerURI(t), defaultStoreConfig)
+	ctx := testContext(t)
+
+	const players = 2*replaceBatchSize + 11
+	for _, receptions := range []string{"1", "2"} {
+		weeks := make([]*messages.PlayerWeek, 0, players)
+		for i := range players {
+			weeks = append(weeks, playerWeek(fmt.Sprintf("00-%07d", i), 2024, 1, "receptions", receptions))
+		}
+		if err := store.UpsertPlayerWeeks(ctx, weeks); err != nil {
+			t.Fatalf("UpsertPlayerWeeks with receptions %s: %v", receptions, err)
+		}
+	}
+
+	state, found, err := store.Player(ctx, fmt.Sprintf("00-%07d", players-1))
+	if err != nil || !found {
+		t.Fatalf("Player: found=%v err=%v", found, err)
+	}
+	if got := state.GetWeeks()[0].GetStats()[0].GetValue(); got != "2" {
+		t.Errorf("receptions = %s after the second upsert, want 2", got)
+	}
+}
+
 func TestOpenTwiceKeepsIndexes(t *testing.T) {
 	uri := testServerURI(t)
 	store := openTestStore(t, uri, defaultStoreConfig)

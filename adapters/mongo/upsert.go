@@ -20,6 +20,14 @@ type keyedWrite struct {
 // duplicateKeyCode is the server error code of a duplicate key.
 const duplicateKeyCode = 11000
 
+// replaceBatchSize caps the replacements sent in one update command.
+// FerretDB v1.24.2 keeps the SQLite query of each statement of an update
+// command open until the whole command ends (a deferred close in a loop in
+// its handler/msg_update.go), and its SQLite pool has 100 connections. So a
+// command of more than 100 statements waits for a connection that only it
+// can free, and hangs until the client's deadline.
+const replaceBatchSize = 50
+
 // upsert replaces or inserts writes in collection in batches of at most
 // batchSize documents, each retried by withRetry. On error, the batches
 // before the failed one are stored.
@@ -42,7 +50,8 @@ func (s *Store) upsert(ctx context.Context, collection string, writes []keyedWri
 }
 
 // upsertBatch inserts batch in one unordered bulk insert and then replaces,
-// in one unordered bulk write, the documents whose _id already existed.
+// in unordered bulk writes of at most replaceBatchSize, the documents whose
+// _id already existed.
 //
 // A plain upsert (a replace with upsert=true) of each document would do,
 // but FerretDB v1.24.2 with SQLite finds the document to replace by
@@ -71,17 +80,22 @@ func (s *Store) upsertBatch(ctx context.Context, collection *mongodriver.Collect
 		return err
 	}
 
-	models := make([]mongodriver.WriteModel, len(existing))
-	for i, write := range existing {
-		models[i] = mongodriver.NewReplaceOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: write.id}}).
-			SetReplacement(write.document).
-			SetUpsert(true)
+	for start := 0; start < len(existing); start += replaceBatchSize {
+		replacements := existing[start:min(start+replaceBatchSize, len(existing))]
+		models := make([]mongodriver.WriteModel, len(replacements))
+		for i, write := range replacements {
+			models[i] = mongodriver.NewReplaceOneModel().
+				SetFilter(bson.D{{Key: "_id", Value: write.id}}).
+				SetReplacement(write.document).
+				SetUpsert(true)
+		}
+
+		if _, err := collection.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+			return err
+		}
 	}
 
-	_, err = collection.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-
-	return err
+	return nil
 }
 
 // existingDocuments returns the writes of batch that an unordered insert
