@@ -3,9 +3,10 @@ package actors
 // StateKeeper is not an actor. It sits between the player and game actors
 // and the two places their state survives them: the Mirror (Hazelcast or
 // in-memory), which holds each actor's whole live state, and the Store
-// (MongoDB), which holds every row. Actors hand it their changes and go on;
-// a single flush goroutine writes them in batches, so no document is ever
-// written by two goroutines at once, and writes that fail are kept and
+// (MongoDB), which holds every row. Actors hand it their changes and go on.
+// Two flush goroutines write the changes in batches: one to the mirror, one
+// to the store. So no document is written by two goroutines at once, and a
+// slow store does not hold back the mirror. Failed writes are kept and
 // retried on the next flush.
 //
 // Reads (rehydration on activation, snapshots for new subscribers) look at
@@ -14,6 +15,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -40,7 +42,8 @@ const (
 
 	// stateFinalFlushTimeout bounds the last flush at shutdown, so that a
 	// slow or unreachable store cannot hold the process past an
-	// orchestrator's grace period (30 s by default in Kubernetes).
+	// orchestrator's grace period (30 s by default in Kubernetes). The two
+	// lanes make their last flush at the same time.
 	stateFinalFlushTimeout = 20 * time.Second
 
 	// stateWriteChunk is the number of entries written in one call. A
@@ -59,7 +62,7 @@ const (
 type StateObserver func(target, operation string, duration time.Duration, err error)
 
 // StateKeeper batches and retries the writes of player and game state. Create
-// it with NewStateKeeper and run its flush loop with Run.
+// it with NewStateKeeper and run its flush loops with Run.
 type StateKeeper struct {
 	mirror   messages.Mirror
 	store    messages.Store // nil when nothing is persisted
@@ -69,25 +72,56 @@ type StateKeeper struct {
 	// rows, when set, writes the roster and injury rows instead.
 	rows *StateKeeper
 
-	mu      sync.Mutex
-	pending stateBatch
+	// mu guards the batches of both lanes and preloaded.
+	mu sync.Mutex
+	// toMirror queues whole player and game states for the mirror. Reads
+	// look here first, because it contains the newest state.
+	toMirror *stateLane
+	// toStore queues player-weeks, games, roster and injury rows for the
+	// store.
+	toStore *stateLane
 	// preloaded is what Preload read from the store, handed out once per
 	// key; after Preload the store is never read per key.
 	preloaded   stateBatch
 	preloadDone bool
+}
+
+// stateLane is the queue of one flush loop.
+type stateLane struct {
+	target  string // "mirror" or "store", for logs
+	pending stateBatch
 	// inflight is the batch being written; reads see it until it is done.
 	inflight stateBatch
 	wake     chan struct{}
+	write    func(ctx context.Context, batch stateBatch) stateBatch
+}
+
+func newStateLane(target string, write func(context.Context, stateBatch) stateBatch) *stateLane {
+	return &stateLane{
+		target:   target,
+		pending:  newStateBatch(),
+		inflight: newStateBatch(),
+		wake:     make(chan struct{}, 1),
+		write:    write,
+	}
+}
+
+func (l *stateLane) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 // stateBatch is a set of changes keyed so that a newer change to the same
-// key replaces an older one.
+// key replaces an older one. The mirror lane fills players and games, the
+// store lane weeks, games, rosters and injuries.
 type stateBatch struct {
 	players  map[string]*messages.PlayerState
 	weeks    map[string]*messages.PlayerWeek
 	games    map[string]*messages.Game
-	rosters  map[string]*messages.RosterEntry // store only
-	injuries map[string]*messages.Injury      // store only
+	rosters  map[string]*messages.RosterEntry
+	injuries map[string]*messages.Injury
 }
 
 func newStateBatch() stateBatch {
@@ -111,16 +145,16 @@ func NewStateKeeper(mirror messages.Mirror, store messages.Store, observer State
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &StateKeeper{
+	k := &StateKeeper{
 		mirror:    mirror,
 		store:     store,
 		observer:  observer,
 		logger:    logger,
-		pending:   newStateBatch(),
-		inflight:  newStateBatch(),
 		preloaded: newStateBatch(),
-		wake:      make(chan struct{}, 1),
 	}
+	k.toMirror = newStateLane("mirror", k.writeMirror)
+	k.toStore = newStateLane("store", k.writeStore)
+	return k
 }
 
 func weekKey(row *messages.PlayerWeek) string {
@@ -131,14 +165,18 @@ func weekKey(row *messages.PlayerWeek) string {
 // rows for the store. The caller must not modify them afterwards.
 func (k *StateKeeper) PutPlayer(state *messages.PlayerState, changed []*messages.PlayerWeek) {
 	k.mu.Lock()
-	k.pending.players[state.GetPlayerId()] = state
+	k.toMirror.pending.players[state.GetPlayerId()] = state
 	if k.store != nil {
 		for _, row := range changed {
-			k.pending.weeks[weekKey(row)] = row
+			k.toStore.pending.weeks[weekKey(row)] = row
 		}
 	}
 	k.mu.Unlock()
-	k.signal()
+
+	k.toMirror.signal()
+	if k.store != nil && len(changed) > 0 {
+		k.toStore.signal()
+	}
 }
 
 // TakeRosters returns the roster rows that Preload read, keyed by gsis_id,
@@ -180,10 +218,10 @@ func (k *StateKeeper) PutRosters(entries []*messages.RosterEntry) {
 	}
 	k.mu.Lock()
 	for _, entry := range entries {
-		k.pending.rosters[entry.GetGsisId()] = entry
+		k.toStore.pending.rosters[entry.GetGsisId()] = entry
 	}
 	k.mu.Unlock()
-	k.signal()
+	k.toStore.signal()
 }
 
 // PutInjuries queues changed injury rows for the store, keyed by season,
@@ -198,24 +236,34 @@ func (k *StateKeeper) PutInjuries(injuries []*messages.Injury) {
 	}
 	k.mu.Lock()
 	for _, injury := range injuries {
-		k.pending.injuries[injuryKey(injury)] = injury
+		k.toStore.pending.injuries[injuryKey(injury)] = injury
 	}
 	k.mu.Unlock()
-	k.signal()
+	k.toStore.signal()
+}
+
+// MirrorGame queues a game for the mirror only. A game actor calls it to
+// refill a mirror that lost its data, because the store has the game already.
+func (k *StateKeeper) MirrorGame(game *messages.Game) {
+	k.mu.Lock()
+	k.toMirror.pending.games[game.GetGameId()] = game
+	k.mu.Unlock()
+
+	k.toMirror.signal()
 }
 
 // PutGame queues a game for the mirror and the store.
 func (k *StateKeeper) PutGame(game *messages.Game) {
 	k.mu.Lock()
-	k.pending.games[game.GetGameId()] = game
+	k.toMirror.pending.games[game.GetGameId()] = game
+	if k.store != nil {
+		k.toStore.pending.games[game.GetGameId()] = game
+	}
 	k.mu.Unlock()
-	k.signal()
-}
 
-func (k *StateKeeper) signal() {
-	select {
-	case k.wake <- struct{}{}:
-	default:
+	k.toMirror.signal()
+	if k.store != nil {
+		k.toStore.signal()
 	}
 }
 
@@ -305,17 +353,17 @@ func storeGame(store messages.Store) stateReader[*messages.Game] {
 	return store.Game
 }
 
-// lookupState reads one key from the queued and in-flight batches, then the
-// mirror, then what Preload read (dropping it when consume is true), then
+// lookupState reads one key from the mirror lane's queued and in-flight
+// batches, then the mirror, then what Preload read (dropping it when consume is true), then
 // the store.
 func lookupState[V any](ctx context.Context, k *StateKeeper, key string, part func(stateBatch) map[string]V,
 	mirror, store stateReader[V], consume bool) (V, bool, error) {
 	var zero V
 
 	k.mu.Lock()
-	value, ok := part(k.pending)[key]
+	value, ok := part(k.toMirror.pending)[key]
 	if !ok {
-		value, ok = part(k.inflight)[key]
+		value, ok = part(k.toMirror.inflight)[key]
 	}
 	k.mu.Unlock()
 	if ok {
@@ -340,11 +388,14 @@ func lookupState[V any](ctx context.Context, k *StateKeeper, key string, part fu
 		// starts empty in a new process, so that snapshots and other
 		// readers find it there.
 		delete(part(k.preloaded), key)
-		part(k.pending)[key] = value
+		part(k.toMirror.pending)[key] = value
 	}
 	preloadDone := k.preloadDone
 	k.mu.Unlock()
 	if ok {
+		if consume {
+			k.toMirror.signal()
+		}
 		return value, true, nil
 	}
 	if store == nil || preloadDone {
@@ -353,22 +404,33 @@ func lookupState[V any](ctx context.Context, k *StateKeeper, key string, part fu
 	return store(ctx, key)
 }
 
-// Run flushes queued changes until ctx is done, then makes one last attempt
-// to write what is left.
+// Run runs the mirror and the store flush loops until ctx is done. Each loop
+// then makes one last attempt to write what is left, and Run returns after
+// both attempts.
 func (k *StateKeeper) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, lane := range []*stateLane{k.toMirror, k.toStore} {
+		wg.Go(func() { k.runLane(ctx, lane) })
+	}
+	wg.Wait()
+}
+
+// runLane flushes one lane's queued changes until ctx is done, then makes
+// one last attempt to write what is left.
+func (k *StateKeeper) runLane(ctx context.Context, lane *stateLane) {
 	delay := stateFlushInterval
 	for {
 		// A stop wins over queued work, so that a failing store cannot
 		// keep the loop from reaching the final flush.
 		if ctx.Err() != nil {
-			k.finalFlush()
+			k.finalFlush(lane)
 			return
 		}
 
 		select {
 		case <-ctx.Done():
 			continue
-		case <-k.wake:
+		case <-lane.wake:
 		}
 
 		// Let the rest of the poll's changes arrive, then write them all.
@@ -378,75 +440,90 @@ func (k *StateKeeper) Run(ctx context.Context) {
 		case <-time.After(delay):
 		}
 
-		// A write in progress is finished even when a stop comes, because
-		// a write cut off mid-request can leave embedded FerretDB stuck
-		// and lose the rows that the final flush would write.
-		if err := k.Flush(context.Background()); err != nil {
+		// A stop ends the flush between chunks, never inside one: a write
+		// cut off mid-request can leave embedded FerretDB stuck and lose
+		// the rows that the final flush would write.
+		if err := k.flushLane(ctx, lane); err != nil {
+			if ctx.Err() != nil {
+				continue
+			}
 			delay = min(delay*2, stateRetryMax)
-			k.logger.Warn("state flush failed, retrying", "retry_in", delay, "error", err)
-			k.signal()
+			k.logger.Warn("state flush failed, retrying", "target", lane.target, "retry_in", delay, "error", err)
+			lane.signal()
 			continue
 		}
 		delay = stateFlushInterval
 	}
 }
 
-// finalFlush makes the last attempt to write what is queued, within
+// finalFlush makes the last attempt to write what one lane holds, within
 // stateFinalFlushTimeout.
-func (k *StateKeeper) finalFlush() {
+func (k *StateKeeper) finalFlush(lane *stateLane) {
 	ctx, cancel := context.WithTimeout(context.Background(), stateFinalFlushTimeout)
 	defer cancel()
-	if err := k.Flush(ctx); err != nil {
-		k.logger.Error("final state flush failed, unwritten changes are lost", "error", err)
+	if err := k.flushLane(ctx, lane); err != nil {
+		k.logger.Error("final state flush failed, unwritten changes are lost", "target", lane.target, "error", err)
 	}
 }
 
-// Flush writes every queued change now. Changes that fail to be written are
-// queued again unless a newer change to the same key arrived meanwhile.
+// Flush writes every queued change now, to the mirror first and then to the
+// store. Changes that fail to be written are queued again unless a newer
+// change to the same key arrived meanwhile. It is for tests and tools; a
+// running keeper flushes on its own.
 func (k *StateKeeper) Flush(ctx context.Context) error {
+	return errors.Join(k.flushLane(ctx, k.toMirror), k.flushLane(ctx, k.toStore))
+}
+
+// flushLane writes one lane's queued changes and queues the failed ones
+// again.
+func (k *StateKeeper) flushLane(ctx context.Context, lane *stateLane) error {
 	k.mu.Lock()
-	batch := k.pending
-	k.pending = newStateBatch()
-	k.inflight = batch
+	batch := lane.pending
+	lane.pending = newStateBatch()
+	lane.inflight = batch
 	k.mu.Unlock()
 
 	if batch.empty() {
 		return nil
 	}
 
-	failed := k.write(ctx, batch)
+	failed := lane.write(ctx, batch)
 
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.inflight = newStateBatch()
-	requeue(k.pending.players, failed.players)
-	requeue(k.pending.weeks, failed.weeks)
-	requeue(k.pending.games, failed.games)
-	requeue(k.pending.rosters, failed.rosters)
-	requeue(k.pending.injuries, failed.injuries)
+	lane.inflight = newStateBatch()
+	requeue(lane.pending.players, failed.players)
+	requeue(lane.pending.weeks, failed.weeks)
+	requeue(lane.pending.games, failed.games)
+	requeue(lane.pending.rosters, failed.rosters)
+	requeue(lane.pending.injuries, failed.injuries)
 
 	if failed.empty() {
 		return nil
 	}
-	return fmt.Errorf("write state: %d players, %d player-weeks, %d games, %d roster rows and %d injury rows not written",
-		len(failed.players), len(failed.weeks), len(failed.games), len(failed.rosters), len(failed.injuries))
+	return fmt.Errorf("write state to the %s: %d players, %d player-weeks, %d games, %d roster rows and %d injury rows not written",
+		lane.target, len(failed.players), len(failed.weeks), len(failed.games), len(failed.rosters), len(failed.injuries))
 }
 
-// write writes one batch in chunks of stateWriteChunk entries and returns
-// the entries whose chunk failed. Each chunk has its own timeout, so a
-// large first poll is not cut off as a whole by one deadline.
-func (k *StateKeeper) write(ctx context.Context, batch stateBatch) stateBatch {
+// writeMirror writes the mirror lane's batch in chunks of stateWriteChunk
+// entries and returns the entries whose chunk failed. Each chunk has its
+// own timeout, so a large first poll is not cut off as a whole by one
+// deadline.
+func (k *StateKeeper) writeMirror(ctx context.Context, batch stateBatch) stateBatch {
 	failed := newStateBatch()
 	writeChunks(ctx, k, "mirror", "put_players", batch.players, failed.players, k.mirror.PutPlayers)
 	writeChunks(ctx, k, "mirror", "put_games", batch.games, failed.games, k.mirror.PutGames)
+	return failed
+}
+
+// writeStore writes the store lane's batch like writeMirror. Every write is
+// an idempotent upsert, so a retried chunk does no harm.
+func (k *StateKeeper) writeStore(ctx context.Context, batch stateBatch) stateBatch {
+	failed := newStateBatch()
 	if k.store == nil {
 		return failed
 	}
-
 	writeChunks(ctx, k, "store", "upsert_player_weeks", batch.weeks, failed.weeks, k.store.UpsertPlayerWeeks)
-
-	// A game that failed the mirror is retried whole, store included;
-	// writes are idempotent upserts, so writing it twice is harmless.
 	writeChunks(ctx, k, "store", "upsert_games", batch.games, failed.games, k.store.UpsertGames)
 	writeChunks(ctx, k, "store", "upsert_roster", batch.rosters, failed.rosters, k.store.UpsertRoster)
 	writeChunks(ctx, k, "store", "upsert_injuries", batch.injuries, failed.injuries, k.store.UpsertInjuries)
@@ -454,7 +531,9 @@ func (k *StateKeeper) write(ctx context.Context, batch stateBatch) stateBatch {
 }
 
 // writeChunks writes entries in chunks and adds the entries of failed chunks
-// to failed.
+// to failed. When ctx is canceled, the chunk being written is finished and
+// the rest are added to failed unwritten; a deadline of ctx also bounds each
+// chunk.
 func writeChunks[V any](ctx context.Context, k *StateKeeper, target, operation string, entries, failed map[string]V,
 	put func(context.Context, []V) error) {
 	keys := make([]string, 0, len(entries))
@@ -464,12 +543,23 @@ func writeChunks[V any](ctx context.Context, k *StateKeeper, target, operation s
 
 	for start := 0; start < len(keys); start += stateWriteChunk {
 		chunk := keys[start:min(start+stateWriteChunk, len(keys))]
+		if ctx.Err() != nil {
+			for _, key := range chunk {
+				failed[key] = entries[key]
+			}
+			continue
+		}
+
 		values := make([]V, 0, len(chunk))
 		for _, key := range chunk {
 			values = append(values, entries[key])
 		}
 
-		chunkCtx, cancel := context.WithTimeout(ctx, stateWriteTimeout)
+		timeout := stateWriteTimeout
+		if deadline, ok := ctx.Deadline(); ok {
+			timeout = min(timeout, time.Until(deadline))
+		}
+		chunkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		err := k.timed(chunkCtx, target, operation, func(ctx context.Context) error { return put(ctx, values) })
 		cancel()
 		if err != nil {
