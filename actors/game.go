@@ -20,7 +20,7 @@ package actors
 //     It replies *messages.DiffDone with the number of deltas (0 or 1).
 //   - *messages.ObserveLiveGame from the live poller: the game on one ESPN
 //     scoreboard. No reply.
-//   - *messages.Remirror from the fetcher: write the game again.
+//   - *messages.Remirror from the fetcher: write the game to the mirror again.
 //
 // It sends:
 //   - a GAME_SCORES message (encoded once) to the sessions subscribed to the
@@ -71,7 +71,7 @@ func (a *gameActor) Receive(ctx actor.Context) {
 
 	case *messages.Remirror:
 		if a.game != nil {
-			a.state.PutGame(a.game)
+			a.state.MirrorGame(a.game)
 		}
 
 	case *messages.ObserveGame:
