@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,15 +27,32 @@ import (
 
 const testAdminKey = "league-test-key"
 
-// startLeagueServer runs `nflsync serve` in-process on the 2024 replay with
-// the admin API key set, and returns its address.
+// leagueServer is the setup of one in-process `nflsync serve` on the 2024
+// replay with the admin API key set.
+type leagueServer struct {
+	dataDir         string
+	intervalSeconds string
+	polling         bool
+}
+
+// startLeagueServer runs a polling server on a new data directory and
+// returns its address.
 func startLeagueServer(t *testing.T, intervalSeconds string) string {
+	t.Helper()
+	address, _ := leagueServer{dataDir: t.TempDir(), intervalSeconds: intervalSeconds, polling: true}.start(t)
+	return address
+}
+
+// start runs the server until the test ends or stop is called, and returns
+// its address.
+func (server leagueServer) start(t *testing.T) (address string, stop func()) {
 	t.Helper()
 	settings := map[string]string{
 		"NFL_SYNC_SOURCE":           "replay:../../testdata/replay/2024",
-		"NFL_SYNC_INTERVAL_SECONDS": intervalSeconds,
+		"NFL_SYNC_INTERVAL_SECONDS": server.intervalSeconds,
+		"NFL_SYNC_ENABLED":          fmt.Sprint(server.polling),
 		"NFL_SYNC_LISTEN_ADDR":      "127.0.0.1:0",
-		"NFL_SYNC_DATA_DIR":         t.TempDir(),
+		"NFL_SYNC_DATA_DIR":         server.dataDir,
 		"NFL_SYNC_ADMIN_API_KEY":    testAdminKey,
 	}
 	cfg, err := loadConfig(func(name string) string { return settings[name] })
@@ -49,22 +68,26 @@ func startLeagueServer(t *testing.T, intervalSeconds string) string {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(logOutput, nil)), ready) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
 
 	select {
 	case address := <-ready:
-		return address
+		return address, stop
 	case err := <-done:
 		t.Fatalf("serve stopped before it was ready: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve was not ready within 30s")
 	}
-	return ""
+	return "", stop
 }
 
 // request sends one API request and returns the status and the body.
@@ -349,11 +372,17 @@ func nextLeagueMessage(t *testing.T, payloads <-chan []byte) (leagueMessage, []b
 // replaying the real 2024 season, follows each with its own WebSocket
 // client, and checks the totals against nflverse and a hand computation.
 func TestLeaguesOnReplay(t *testing.T) {
-	address := startLeagueServer(t, "1")
-
+	// The leagues are created on a server that does not poll, so that they
+	// exist before the replay reveals week 8, however slow the store is.
+	server := leagueServer{dataDir: t.TempDir(), intervalSeconds: "1"}
+	setup, stopSetup := server.start(t)
 	playoffs, playoffWant := playoffLeague(t, "playoffs")
-	createLeague(t, address, playoffs)
-	createLeague(t, address, customLeague("te-premium"))
+	createLeague(t, setup, playoffs)
+	createLeague(t, setup, customLeague("te-premium"))
+	stopSetup()
+
+	server.polling = true
+	address, _ := server.start(t)
 
 	// The playoff client is checked last; it reads from the start so that
 	// its socket never fills while the other checks run, which would make
