@@ -25,29 +25,48 @@ func diffPlayerWeek(previous, current *messages.PlayerWeek) []*messages.FieldCha
 
 // appendStatChanges merges two stat lists sorted by name and appends a change
 // for each name whose value differs or exists on one side only.
+//
+// The nflverse reader shares one Stat between rows for most values, so the
+// same pointer on both sides is checked first. Equal names are checked
+// before their order, because most stats of a row keep their value.
 func appendStatChanges(changes []*messages.FieldChange, previous, current []*messages.Stat) []*messages.FieldChange {
 	i, j := 0, 0
-	for i < len(previous) || j < len(current) {
-		switch {
-		case j == len(current) || (i < len(previous) && previous[i].GetName() < current[j].GetName()):
-			changes = append(changes, &messages.FieldChange{Field: previous[i].GetName(), Previous: stringPointer(previous[i].GetValue())})
+	for i < len(previous) && j < len(current) {
+		before, after := previous[i], current[j]
+		if before == after {
 			i++
-
-		case i == len(previous) || current[j].GetName() < previous[i].GetName():
-			changes = append(changes, &messages.FieldChange{Field: current[j].GetName(), Current: stringPointer(current[j].GetValue())})
 			j++
+			continue
+		}
 
-		default:
-			if previous[i].GetValue() != current[j].GetValue() {
+		beforeName, afterName := before.GetName(), after.GetName()
+		switch {
+		case beforeName == afterName:
+			if before.GetValue() != after.GetValue() {
 				changes = append(changes, &messages.FieldChange{
-					Field:    current[j].GetName(),
-					Previous: stringPointer(previous[i].GetValue()),
-					Current:  stringPointer(current[j].GetValue()),
+					Field:    afterName,
+					Previous: stringPointer(before.GetValue()),
+					Current:  stringPointer(after.GetValue()),
 				})
 			}
 			i++
 			j++
+
+		case beforeName < afterName:
+			changes = append(changes, &messages.FieldChange{Field: beforeName, Previous: stringPointer(before.GetValue())})
+			i++
+
+		default:
+			changes = append(changes, &messages.FieldChange{Field: afterName, Current: stringPointer(after.GetValue())})
+			j++
 		}
+	}
+
+	for ; i < len(previous); i++ {
+		changes = append(changes, &messages.FieldChange{Field: previous[i].GetName(), Previous: stringPointer(previous[i].GetValue())})
+	}
+	for ; j < len(current); j++ {
+		changes = append(changes, &messages.FieldChange{Field: current[j].GetName(), Current: stringPointer(current[j].GetValue())})
 	}
 	return changes
 }

@@ -63,6 +63,7 @@ type fetcherConfig struct {
 	source  messages.Source
 	clock   messages.Clock
 	scorer  *actor.PID
+	scoring *deltaScorer // shared by the player actors
 	hub     *Hub
 	state   *StateKeeper
 	store   messages.Store // nil records no sync runs
@@ -230,7 +231,7 @@ func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapsh
 	now := time.Now // detection times are wall-clock times, also in a replay
 	for playerID, rows := range byPlayer {
 		pid := a.child(ctx, a.players, "player-"+playerID, func() *actor.Props {
-			return newPlayerProps(playerID, a.scorer, a.state, now, a.logger, a.playerHook)
+			return newPlayerProps(playerID, a.scorer, a.scoring, a.state, now, a.logger, a.playerHook)
 		})
 		ctx.Request(pid, &messages.ObservePlayer{
 			Cycle:         a.cycle,

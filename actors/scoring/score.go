@@ -486,5 +486,49 @@ func RoundPoints(points decimal.Decimal) decimal.Decimal {
 // FormatPoints formats points rounded by RoundPoints with exactly 2 decimal
 // places: "18.58", "0.00", "-1.30".
 func FormatPoints(points decimal.Decimal) string {
+	if text, ok := formatPointsFast(points); ok {
+		return text
+	}
 	return RoundPoints(points).StringFixed(2)
+}
+
+// maxFastFormatDigits is the number of coefficient digits that
+// formatPointsFast handles: the coefficient times 100, or plus half of any
+// power of ten up to 10^16, still fits in an int64.
+const maxFastFormatDigits = 15
+
+// formatPointsFast is FormatPoints in int64 arithmetic, without the big.Int
+// allocations of decimal rounding. It handles points with at most
+// maxFastFormatDigits coefficient digits and an exponent from -18 to 0,
+// which covers every total of the presets, and reports false otherwise.
+func formatPointsFast(points decimal.Decimal) (string, bool) {
+	exponent := points.Exponent()
+	if exponent > 0 || exponent < -18 || points.NumDigits() > maxFastFormatDigits {
+		return "", false
+	}
+	coefficient := points.CoefficientInt64()
+
+	// cents is points × 100 rounded half-up (toward positive infinity):
+	// floor((coefficient + divisor/2) / divisor).
+	var cents int64
+	if exponent >= -2 {
+		cents = coefficient * powersOf10[2+exponent]
+	} else {
+		divisor := powersOf10[-2-exponent]
+		shifted := coefficient + divisor/2
+		cents = shifted / divisor
+		if shifted%divisor != 0 && shifted < 0 {
+			cents--
+		}
+	}
+
+	var buffer [24]byte
+	text := buffer[:0]
+	if cents < 0 {
+		text = append(text, '-')
+		cents = -cents
+	}
+	text = strconv.AppendInt(text, cents/100, 10)
+	text = append(text, '.', byte('0'+cents%100/10), byte('0'+cents%10))
+	return string(text), true
 }
