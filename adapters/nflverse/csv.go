@@ -14,7 +14,6 @@ package nflverse
 import (
 	"bufio"
 	"compress/gzip"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"sort"
@@ -40,8 +39,8 @@ type table struct {
 	unit string
 }
 
-// recordReader is the part of *csv.Reader that table uses; the parquet
-// reader implements it too.
+// recordReader is the part of *csv.Reader that table uses. csvReader and
+// the parquet reader implement it.
 type recordReader interface {
 	// Read returns the next record or io.EOF. The slice may be reused.
 	Read() ([]string, error)
@@ -57,7 +56,7 @@ type recordReader interface {
 func openTable(r io.Reader, name string) (*table, error) {
 	buffered := bufio.NewReaderSize(r, 64<<10)
 
-	var source io.Reader = buffered
+	source := buffered
 	var closer io.Closer
 	magic, err := buffered.Peek(len(gzipMagic))
 	if err != nil && err != io.EOF {
@@ -72,8 +71,7 @@ func openTable(r io.Reader, name string) (*table, error) {
 		closer = gz
 	}
 
-	reader := csv.NewReader(source)
-	reader.ReuseRecord = true
+	reader := newCSVReader(source)
 
 	header, err := reader.Read()
 	if err == io.EOF {
