@@ -156,7 +156,7 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 
 		a.weeks[key] = row
 		changed = append(changed, row)
-		a.send(ctx, &messages.PlayerStatsDelta{
+		a.send(ctx, previous, &messages.PlayerStatsDelta{
 			Current:   row,
 			Changes:   changes,
 			FirstSeen: !seen,
@@ -168,16 +168,17 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 	return changed
 }
 
-// send scores delta when the actor has a deltaScorer and sends the update
-// to the scorer, or sends the delta unscored. A row that fails to score is
-// logged by the deltaScorer and not sent.
-func (a *playerActor) send(ctx actor.Context, delta *messages.PlayerStatsDelta) {
+// send scores delta, found against the row previous (nil for a new row),
+// when the actor has a deltaScorer and sends the update to the scorer, or
+// sends the delta unscored. A row that fails to score is logged by the
+// deltaScorer and not sent.
+func (a *playerActor) send(ctx actor.Context, previous *messages.PlayerWeek, delta *messages.PlayerStatsDelta) {
 	if a.scoring == nil {
 		ctx.Send(a.scorer, delta)
 		return
 	}
 
-	if update, ok := a.scoring.score(delta); ok {
+	if update, ok := a.scoring.score(delta, previous); ok {
 		ctx.Send(a.scorer, update)
 	}
 }
@@ -201,7 +202,7 @@ func (a *playerActor) observeLive(ctx actor.Context, row *messages.PlayerWeek) {
 	}
 
 	a.live[key] = row
-	a.send(ctx, &messages.PlayerStatsDelta{
+	a.send(ctx, previous, &messages.PlayerStatsDelta{
 		Current:          row,
 		Changes:          changes,
 		FirstSeen:        !seen,

@@ -56,7 +56,7 @@ func (a *scorerActor) Receive(ctx actor.Context) {
 		a.publish(ctx, message)
 
 	case *messages.PlayerStatsDelta:
-		if update, ok := a.score(message); ok {
+		if update, ok := a.score(message, nil); ok {
 			a.publish(ctx, update)
 		}
 
@@ -76,11 +76,13 @@ type deltaScorer struct {
 	logger   *slog.Logger
 }
 
-// score returns the delta with its points. A row that fails to score is
-// logged and reported as false, so that it is not published.
-func (s *deltaScorer) score(delta *messages.PlayerStatsDelta) (*messages.PlayerUpdate, bool) {
+// score returns the delta with its points. previous is the row the delta
+// was found against, or nil when the caller does not have it. A row that
+// fails to score is logged and reported as false, so that it is not
+// published.
+func (s *deltaScorer) score(delta *messages.PlayerStatsDelta, previous *messages.PlayerWeek) (*messages.PlayerUpdate, bool) {
 	started := time.Now()
-	update, err := scoreDelta(s.registry.Scorer(), delta)
+	update, err := scoreDeltaFrom(s.registry.Scorer(), delta, previous)
 	s.metrics.ScoringDuration.Observe(time.Since(started).Seconds())
 	if err != nil {
 		row := delta.GetCurrent()
@@ -127,19 +129,39 @@ func (a *scorerActor) publish(ctx actor.Context, update *messages.PlayerUpdate) 
 // set, and the points before the change unless the row is new. Both use the
 // row's position, so that position weights (a TE premium) apply.
 func scoreDelta(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta) (*messages.PlayerUpdate, error) {
-	points, err := scorer.ScoreRow(nil, delta.GetCurrent())
+	return scoreDeltaFrom(scorer, delta, nil)
+}
+
+// scoreDeltaFrom is scoreDelta with the row the delta was found against,
+// when not nil. The points before the change are then the points of its
+// stats, which equal the current stats with the changes undone, and need
+// no search through the changes.
+func scoreDeltaFrom(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta, previous *messages.PlayerWeek) (*messages.PlayerUpdate, error) {
+	current := delta.GetCurrent()
+	points, err := scorer.ScoreRow(nil, current)
 	if err != nil {
 		return nil, err
 	}
 
 	var before []decimal.Decimal
-	if !delta.GetFirstSeen() {
-		position := delta.GetCurrent().GetPosition()
-		current := scoring.RowLookup(delta.GetCurrent())
-		before, err = scorer.ScorePosition(nil, position, previousLookup(current, delta.GetChanges()))
-		if err != nil {
-			return nil, err
-		}
+	switch {
+	case delta.GetFirstSeen():
+
+	case previous != nil:
+		before, err = scorer.ScoreRow(nil, &messages.PlayerWeek{
+			Season:   current.GetSeason(),
+			Week:     current.GetWeek(),
+			PlayerId: current.GetPlayerId(),
+			Position: current.GetPosition(),
+			Stats:    previous.GetStats(),
+		})
+
+	default:
+		lookup := previousLookup(scoring.RowLookup(current), delta.GetChanges())
+		before, err = scorer.ScorePosition(nil, current.GetPosition(), lookup)
+	}
+	if err != nil {
+		return nil, err
 	}
 
 	// One allocation holds every Points message of the update.
