@@ -88,8 +88,12 @@ type fetcherConfig struct {
 type fetcherActor struct {
 	fetcherConfig
 
-	players  map[string]*actor.PID
-	games    map[string]*actor.PID
+	players map[string]*actor.PID
+	games   map[string]*actor.PID
+
+	// nameBuffer builds player actor names without an allocation.
+	nameBuffer []byte
+
 	rows     map[string]*actor.PID // the roster and injury actors
 	stopping bool
 
@@ -223,16 +227,24 @@ func (a *fetcherActor) handleLoad(ctx actor.Context, result loadResult) {
 // routePlayers sends every player's rows of the snapshot, grouped by
 // player_id, to that player's actor.
 func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapshot) {
-	byPlayer := make(map[string][]*messages.PlayerWeek)
+	// A poll has about as many players as the last one, or all of them.
+	byPlayer := make(map[string][]*messages.PlayerWeek, max(len(a.players), len(snapshot.PlayerWeeks)/16))
 	for _, row := range snapshot.PlayerWeeks {
-		byPlayer[row.GetPlayerId()] = append(byPlayer[row.GetPlayerId()], row)
+		playerID := row.GetPlayerId()
+		byPlayer[playerID] = append(byPlayer[playerID], row)
 	}
 
 	now := time.Now // detection times are wall-clock times, also in a replay
 	for playerID, rows := range byPlayer {
-		pid := a.child(ctx, a.players, "player-"+playerID, func() *actor.Props {
-			return newPlayerProps(playerID, a.scorer, a.scoring, a.state, now, a.logger, a.playerHook)
-		})
+		// The name is built in a reused buffer, and a map lookup with a
+		// converted []byte key does not allocate.
+		a.nameBuffer = append(append(a.nameBuffer[:0], "player-"...), playerID...)
+		pid, ok := a.players[string(a.nameBuffer)]
+		if !ok {
+			pid = a.child(ctx, a.players, string(a.nameBuffer), func() *actor.Props {
+				return newPlayerProps(playerID, a.scorer, a.scoring, a.state, now, a.logger, a.playerHook)
+			})
+		}
 		ctx.Request(pid, &messages.ObservePlayer{
 			Cycle:         a.cycle,
 			PlayerId:      playerID,

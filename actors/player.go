@@ -66,7 +66,7 @@ func newPlayerProps(playerID string, scorer *actor.PID, scoring *deltaScorer, st
 	logger *slog.Logger, hook func(playerID string)) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &playerActor{playerID: playerID, scorer: scorer, scoring: scoring, state: state, now: now, logger: logger, hook: hook}
-	})
+	}, actor.WithDispatcher(playerDispatcher()))
 }
 
 func (a *playerActor) Receive(ctx actor.Context) {

@@ -17,8 +17,10 @@ import (
 // Stat messages of integer and text values are shared between rows that
 // have the same value in the same column (86% of a season's values are "0"),
 // so a season's file needs one Stat allocation per distinct value rather
-// than per value. Treat every message in a StatsFile as read-only, and
-// proto.Clone one before changing it.
+// than per value. They are also shared with the files read before, so that
+// the player actors find an unchanged stat by comparing pointers. Treat
+// every message in a StatsFile as read-only, and proto.Clone one before
+// changing it.
 type StatsFile struct {
 	Players     []*messages.PlayerWeek // one per (season, week, player_id)
 	Teams       []*messages.TeamWeek   // rows with empty player_id and empty position (team rows)
@@ -81,6 +83,7 @@ func readPlayerStats(t *table) (*StatsFile, error) {
 		return nil, err
 	}
 	plan := newStatsPlan(t)
+	defer plan.release()
 
 	file := &StatsFile{}
 	// A season's file has about 19,000 player rows.
@@ -141,6 +144,9 @@ type statsPlan struct {
 
 	columns []*statColumn    // sorted by stat name
 	slab    []*messages.Stat // backing array of the rows' Stats slices
+
+	// release hands the shared value tables back; see borrowStatValues.
+	release func()
 }
 
 // statColumn is one header column that becomes a Stat.
@@ -151,9 +157,7 @@ type statColumn struct {
 	text   bool
 	negate bool // sack_yards is positive, sack_yards_lost is zero or negative
 
-	zero   *messages.Stat
-	small  [100]*messages.Stat       // by value, for "1" to "99" as written
-	values map[string]*messages.Stat // by value as written in the file
+	*statValues
 }
 
 func newStatsPlan(t *table) *statsPlan {
@@ -169,6 +173,8 @@ func newStatsPlan(t *table) *statsPlan {
 		week:              t.index("week"),
 		seasonType:        t.index("season_type"),
 	}
+	valuesOf, release := borrowStatValues()
+	plan.release = release
 
 	byName := make(map[string]*statColumn)
 	for header, index := range t.columns {
@@ -188,14 +194,14 @@ func newStatsPlan(t *table) *statsPlan {
 			continue
 		}
 
+		values := valuesOf(header, name)
 		byName[name] = &statColumn{
-			name:   name,
-			header: header,
-			index:  index,
-			text:   messages.TextStatsColumns[name],
-			negate: header == "sack_yards",
-			zero:   &messages.Stat{Name: name, Value: "0"},
-			values: make(map[string]*messages.Stat),
+			name:       values.zero.GetName(),
+			header:     header,
+			index:      index,
+			text:       messages.TextStatsColumns[name],
+			negate:     header == "sack_yards",
+			statValues: values,
 		}
 	}
 
