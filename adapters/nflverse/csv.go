@@ -67,13 +67,17 @@ func openTable(r io.Reader, name string) (*table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: gzip: %w", name, err)
 		}
-		source = bufio.NewReaderSize(gzipErrorReader{gz}, 64<<10)
-		closer = gz
+		prefetch := newPrefetchReader(gzipErrorReader{gz})
+		source = bufio.NewReaderSize(prefetch, 64<<10)
+		closer = prefetch
 	}
 
 	reader := newCSVReader(source)
 
 	header, err := reader.Read()
+	if err != nil && closer != nil {
+		_ = closer.Close()
+	}
 	if err == io.EOF {
 		return nil, fmt.Errorf("read %s: empty file, expected a CSV header line", name)
 	}
@@ -123,8 +127,8 @@ func (t *table) position(column int) string {
 	return t.unit + " " + strconv.Itoa(line)
 }
 
-// close releases the gzip reader, if any. It does not close the caller's
-// reader.
+// close stops the read-ahead of a gzip file or closes the parquet reader.
+// It does not close the caller's reader.
 func (t *table) close() {
 	if t.closer != nil {
 		_ = t.closer.Close()
