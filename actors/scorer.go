@@ -138,17 +138,18 @@ func scoreDelta(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta) (*mess
 // no search through the changes.
 func scoreDeltaFrom(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta, previous *messages.PlayerWeek) (*messages.PlayerUpdate, error) {
 	current := delta.GetCurrent()
-	points, err := scorer.ScoreRow(nil, current)
+	ruleSets := scorer.RuleSets()
+	texts := make([]string, 0, 2*len(ruleSets))
+	texts, err := scorer.FormatRow(texts, current)
 	if err != nil {
 		return nil, err
 	}
 
-	var before []decimal.Decimal
 	switch {
 	case delta.GetFirstSeen():
 
 	case previous != nil:
-		before, err = scorer.ScoreRow(nil, &messages.PlayerWeek{
+		texts, err = scorer.FormatRow(texts, &messages.PlayerWeek{
 			Season:   current.GetSeason(),
 			Week:     current.GetWeek(),
 			PlayerId: current.GetPlayerId(),
@@ -157,22 +158,27 @@ func scoreDeltaFrom(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta, pr
 		})
 
 	default:
+		var before []decimal.Decimal
 		lookup := previousLookup(scoring.RowLookup(current), delta.GetChanges())
 		before, err = scorer.ScorePosition(nil, current.GetPosition(), lookup)
+		for _, points := range before {
+			texts = append(texts, scoring.FormatPoints(points))
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
 
-	// One allocation holds every Points message of the update.
-	ruleSets := scorer.RuleSets()
+	// One allocation holds every Points message of the update. texts has
+	// the points of each rule set, then the points before the change
+	// unless the row is new.
 	scored := make([]messages.Points, len(ruleSets))
 	update := &messages.PlayerUpdate{Delta: delta, Points: make([]*messages.Points, len(ruleSets))}
 	for i, ruleSet := range ruleSets {
 		scored[i].RuleSet = ruleSet.Name
-		scored[i].Points = scoring.FormatPoints(points[i])
-		if before != nil {
-			scored[i].PreviousPoints = stringPointer(scoring.FormatPoints(before[i]))
+		scored[i].Points = texts[i]
+		if len(texts) > len(ruleSets) {
+			scored[i].PreviousPoints = &texts[len(ruleSets)+i]
 		}
 		update.Points[i] = &scored[i]
 	}
