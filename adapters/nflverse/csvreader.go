@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+	"slices"
+	"unsafe"
 )
 
 // csvReader reads RFC 4180 CSV records like a csv.Reader with its default
@@ -16,7 +18,7 @@ import (
 // (Go 1.26, BSD-style license).
 //
 // Like csv.Reader, it copies each record into one new string, so the
-// fields may be kept after the next Read.
+// fields may be kept after the next Read, unless transient is set.
 type csvReader struct {
 	reader  *bufio.Reader
 	numLine int
@@ -25,9 +27,15 @@ type csvReader struct {
 	// later record must have.
 	fieldsPerRecord int
 
+	// transient makes Read return strings that alias its buffers and are
+	// valid only until the next Read, which saves a copy and an
+	// allocation per record. The caller must copy what it keeps.
+	transient bool
+
 	rawBuffer      []byte
 	recordBuffer   []byte
 	fieldIndexes   []int
+	fieldBounds    []int // start and end of each field in the line, for parseSimple
 	fieldPositions []csvPosition
 	record         []string
 }
@@ -52,26 +60,28 @@ func (r *csvReader) Read() ([]string, error) {
 	recordLine := r.numLine
 	r.recordBuffer = r.recordBuffer[:0]
 	r.fieldIndexes = r.fieldIndexes[:0]
+	r.fieldBounds = r.fieldBounds[:0]
 	r.fieldPositions = r.fieldPositions[:0]
 
 	err := errRead
-	if !r.parseSimple(line) {
-		r.recordBuffer = r.recordBuffer[:0]
-		r.fieldIndexes = r.fieldIndexes[:0]
+	simple := r.parseSimple(line)
+	switch {
+	case simple && r.transient:
+		r.setRecordFromBounds(line)
+
+	case simple:
+		// The fast path parsed the record: copy its fields into one
+		// buffer, as parseGeneral does.
+		for i := 0; i < len(r.fieldBounds); i += 2 {
+			r.recordBuffer = append(r.recordBuffer, line[r.fieldBounds[i]:r.fieldBounds[i+1]]...)
+			r.fieldIndexes = append(r.fieldIndexes, len(r.recordBuffer))
+		}
+		r.setRecordFromBuffer()
+
+	default:
 		r.fieldPositions = r.fieldPositions[:0]
 		err = r.parseGeneral(line, errRead, recordLine)
-	}
-
-	// One string holds every field of the record, as in encoding/csv.
-	text := string(r.recordBuffer)
-	if cap(r.record) < len(r.fieldIndexes) {
-		r.record = make([]string, len(r.fieldIndexes))
-	}
-	r.record = r.record[:len(r.fieldIndexes)]
-	start := 0
-	for i, end := range r.fieldIndexes {
-		r.record[i] = text[start:end]
-		start = end
+		r.setRecordFromBuffer()
 	}
 
 	if r.fieldsPerRecord == 0 {
@@ -80,6 +90,40 @@ func (r *csvReader) Read() ([]string, error) {
 		err = &csv.ParseError{StartLine: recordLine, Line: recordLine, Column: 1, Err: csv.ErrFieldCount}
 	}
 	return r.record, err
+}
+
+// setRecordFromBuffer sets the record's fields to the parts of
+// recordBuffer that fieldIndexes end.
+func (r *csvReader) setRecordFromBuffer() {
+	// One string holds every field of the record, as in encoding/csv,
+	// unless the strings are transient.
+	var text string
+	if r.transient {
+		text = unsafe.String(unsafe.SliceData(r.recordBuffer), len(r.recordBuffer))
+	} else {
+		text = string(r.recordBuffer)
+	}
+
+	r.record = slices.Grow(r.record[:0], len(r.fieldIndexes))[:len(r.fieldIndexes)]
+	start := 0
+	for i, end := range r.fieldIndexes {
+		r.record[i] = text[start:end]
+		start = end
+	}
+}
+
+// setRecordFromBounds sets the record's fields to transient strings over
+// the parts of line that fieldBounds delimit.
+func (r *csvReader) setRecordFromBounds(line []byte) {
+	fields := len(r.fieldBounds) / 2
+	r.record = slices.Grow(r.record[:0], fields)[:fields]
+	for i := range fields {
+		start, end := r.fieldBounds[2*i], r.fieldBounds[2*i+1]
+		r.record[i] = ""
+		if end > start {
+			r.record[i] = unsafe.String(&line[start], end-start)
+		}
+	}
 }
 
 // FieldPos returns the line and column where field of the last record
@@ -133,11 +177,20 @@ func (r *csvReader) readLine() ([]byte, error) {
 	return line, err
 }
 
-// parseSimple parses a record that fits line, whose quoted fields contain
-// no quote and end with their closing quote before a comma or the end of
-// the line. It reports false for any other record, and then the caller
-// discards what it appended.
+// parseSimple finds the fields of a record that fits line, whose quoted
+// fields contain no quote and end with their closing quote before a comma
+// or the end of the line. It appends the start and end of each field to
+// fieldBounds and its position to fieldPositions. It reports false for any
+// other record, and then clears fieldBounds.
 func (r *csvReader) parseSimple(line []byte) bool {
+	if !r.findSimpleFields(line) {
+		r.fieldBounds = r.fieldBounds[:0]
+		return false
+	}
+	return true
+}
+
+func (r *csvReader) findSimpleFields(line []byte) bool {
 	body := line[:len(line)-lengthNL(line)]
 	i := 0
 	for {
@@ -154,8 +207,7 @@ func (r *csvReader) parseSimple(line []byte) bool {
 				return false
 			}
 
-			r.recordBuffer = append(r.recordBuffer, body[i+1:end]...)
-			r.fieldIndexes = append(r.fieldIndexes, len(r.recordBuffer))
+			r.fieldBounds = append(r.fieldBounds, i+1, end)
 			r.fieldPositions = append(r.fieldPositions, csvPosition{line: r.numLine, column: i + 1})
 			if next >= len(body) {
 				return true
@@ -173,8 +225,7 @@ func (r *csvReader) parseSimple(line []byte) bool {
 			end++
 		}
 
-		r.recordBuffer = append(r.recordBuffer, body[i:end]...)
-		r.fieldIndexes = append(r.fieldIndexes, len(r.recordBuffer))
+		r.fieldBounds = append(r.fieldBounds, i, end)
 		r.fieldPositions = append(r.fieldPositions, csvPosition{line: r.numLine, column: i + 1})
 		if end == len(body) {
 			return true

@@ -10,21 +10,30 @@ import (
 	"testing"
 )
 
-// compareWithEncodingCSV reads input with csvReader and with a csv.Reader
-// (ReuseRecord set) until the first error or the end, and fails on any
-// difference in records, errors or field positions.
+// compareWithEncodingCSV reads input with csvReader, with copied and with
+// transient strings, and with a csv.Reader (ReuseRecord set) until the
+// first error or the end, and fails on any difference in records, errors
+// or field positions.
 func compareWithEncodingCSV(t *testing.T, input []byte) {
+	t.Helper()
+	for _, transient := range []bool{false, true} {
+		compareReaders(t, input, transient)
+	}
+}
+
+func compareReaders(t *testing.T, input []byte, transient bool) {
 	t.Helper()
 	want := csv.NewReader(bufio.NewReaderSize(bytes.NewReader(input), 64<<10))
 	want.ReuseRecord = true
 	got := newCSVReader(bufio.NewReaderSize(bytes.NewReader(input), 64<<10))
+	got.transient = transient
 
 	for record := 1; ; record++ {
 		wantRecord, wantErr := want.Read()
 		gotRecord, gotErr := got.Read()
 
 		if !slices.Equal(gotRecord, wantRecord) {
-			t.Fatalf("input %q record %d = %q, want %q", input, record, gotRecord, wantRecord)
+			t.Fatalf("input %q (transient %t) record %d = %q, want %q", input, transient, record, gotRecord, wantRecord)
 		}
 		if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
 			t.Fatalf("input %q record %d error = %v, want %v", input, record, gotErr, wantErr)
