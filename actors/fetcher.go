@@ -227,15 +227,10 @@ func (a *fetcherActor) handleLoad(ctx actor.Context, result loadResult) {
 // routePlayers sends every player's rows of the snapshot, grouped by
 // player_id, to that player's actor.
 func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapshot) {
-	// A poll has about as many players as the last one, or all of them.
-	byPlayer := make(map[string][]*messages.PlayerWeek, max(len(a.players), len(snapshot.PlayerWeeks)/16))
-	for _, row := range snapshot.PlayerWeeks {
-		playerID := row.GetPlayerId()
-		byPlayer[playerID] = append(byPlayer[playerID], row)
-	}
-
 	now := time.Now // detection times are wall-clock times, also in a replay
-	for playerID, rows := range byPlayer {
+	for _, group := range groupByPlayer(snapshot.PlayerWeeks, len(a.players)) {
+		playerID := group[0].GetPlayerId()
+
 		// The name is built in a reused buffer, and a map lookup with a
 		// converted []byte key does not allocate.
 		a.nameBuffer = append(append(a.nameBuffer[:0], "player-"...), playerID...)
@@ -248,12 +243,44 @@ func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapsh
 		ctx.Request(pid, &messages.ObservePlayer{
 			Cycle:         a.cycle,
 			PlayerId:      playerID,
-			Weeks:         rows,
+			Weeks:         group,
 			CurrentSeason: snapshot.Season,
 			CurrentWeek:   snapshot.Week,
 		})
 		a.pending++
 	}
+}
+
+// groupByPlayer returns the rows grouped by player_id, in the order of
+// each player's first row. The groups share one backing array, so that a
+// poll needs a few allocations rather than a slice per player.
+// playersHint is the expected number of players.
+func groupByPlayer(rows []*messages.PlayerWeek, playersHint int) [][]*messages.PlayerWeek {
+	groupOf := make(map[string]int32, max(playersHint, len(rows)/16))
+	rowGroups := make([]int32, len(rows))
+	var counts []int
+	for i, row := range rows {
+		group, ok := groupOf[row.GetPlayerId()]
+		if !ok {
+			group = int32(len(counts))
+			groupOf[row.GetPlayerId()] = group
+			counts = append(counts, 0)
+		}
+		rowGroups[i] = group
+		counts[group]++
+	}
+
+	backing := make([]*messages.PlayerWeek, len(rows))
+	groups := make([][]*messages.PlayerWeek, len(counts))
+	offset := 0
+	for group, count := range counts {
+		groups[group] = backing[offset : offset : offset+count]
+		offset += count
+	}
+	for i, row := range rows {
+		groups[rowGroups[i]] = append(groups[rowGroups[i]], row)
+	}
+	return groups
 }
 
 func (a *fetcherActor) routeGames(ctx actor.Context, snapshot *messages.Snapshot) {

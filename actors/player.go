@@ -133,6 +133,11 @@ func (a *playerActor) snapshot() *messages.PlayerState {
 // rows that changed, sends one delta per changed week and returns the
 // changed rows.
 func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer) []*messages.PlayerWeek {
+	if len(a.weeks) == 0 {
+		// A first poll brings every week played so far.
+		a.weeks = make(map[seasonWeek]*messages.PlayerWeek, len(message.GetWeeks()))
+	}
+
 	var changed []*messages.PlayerWeek
 	for _, row := range message.GetWeeks() {
 		key := seasonWeek{season: row.GetSeason(), week: row.GetWeek()}
@@ -155,6 +160,9 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 		}
 
 		a.weeks[key] = row
+		if changed == nil {
+			changed = make([]*messages.PlayerWeek, 0, len(message.GetWeeks()))
+		}
 		changed = append(changed, row)
 		a.send(ctx, previous, &messages.PlayerStatsDelta{
 			Current:   row,

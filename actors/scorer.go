@@ -22,6 +22,7 @@ package actors
 
 import (
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -138,9 +139,9 @@ func scoreDelta(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta) (*mess
 // no search through the changes.
 func scoreDeltaFrom(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta, previous *messages.PlayerWeek) (*messages.PlayerUpdate, error) {
 	current := delta.GetCurrent()
-	ruleSets := scorer.RuleSets()
-	texts := make([]string, 0, 2*len(ruleSets))
-	texts, err := scorer.FormatRow(texts, current)
+	ruleSets := scorer.RuleSetCount()
+	var buffer [8]string // the presets twice, without an allocation
+	texts, err := scorer.FormatRow(buffer[:0], current)
 	if err != nil {
 		return nil, err
 	}
@@ -169,16 +170,20 @@ func scoreDeltaFrom(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta, pr
 		return nil, err
 	}
 
-	// One allocation holds every Points message of the update. texts has
-	// the points of each rule set, then the points before the change
-	// unless the row is new.
-	scored := make([]messages.Points, len(ruleSets))
-	update := &messages.PlayerUpdate{Delta: delta, Points: make([]*messages.Points, len(ruleSets))}
-	for i, ruleSet := range ruleSets {
-		scored[i].RuleSet = ruleSet.Name
+	// texts has the points of each rule set, then the points before the
+	// change unless the row is new. One allocation holds every Points
+	// message of the update and one every previous value.
+	var previousPoints []string
+	if len(texts) > ruleSets {
+		previousPoints = slices.Clone(texts[ruleSets:])
+	}
+	scored := make([]messages.Points, ruleSets)
+	update := &messages.PlayerUpdate{Delta: delta, Points: make([]*messages.Points, ruleSets)}
+	for i := range ruleSets {
+		scored[i].RuleSet = scorer.RuleSetName(i)
 		scored[i].Points = texts[i]
-		if len(texts) > len(ruleSets) {
-			scored[i].PreviousPoints = &texts[len(ruleSets)+i]
+		if previousPoints != nil {
+			scored[i].PreviousPoints = &previousPoints[i]
 		}
 		update.Points[i] = &scored[i]
 	}

@@ -278,6 +278,17 @@ func (s *Scorer) RuleSets() []*RuleSet {
 	return slices.Clone(s.ruleSets)
 }
 
+// RuleSetCount returns the number of rule sets, without the copy that
+// RuleSets makes.
+func (s *Scorer) RuleSetCount() int {
+	return len(s.ruleSets)
+}
+
+// RuleSetName returns the name of rule set i, in the order of RuleSets.
+func (s *Scorer) RuleSetName(i int) string {
+	return s.ruleSets[i].Name
+}
+
 // Score appends the exact points of one row under each rule set, in the order
 // of RuleSets, to dst and returns the extended slice. It scores the row with
 // no position, so PositionWeights do not apply. It fails like RuleSet.Score
