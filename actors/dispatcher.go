@@ -31,6 +31,10 @@ var (
 // playerDispatcher returns the dispatcher of the player actors. It has 4
 // workers per GOMAXPROCS, because a player actor that activates reads its
 // state from the mirror, and those reads should overlap.
+//
+// NOTE: with a remote mirror (Hazelcast), a first poll after a start thus
+// runs at most 4×GOMAXPROCS of those reads at once, where protoactor's
+// dispatcher ran one per player. That cold start was not measured.
 func playerDispatcher() actor.Dispatcher {
 	playerDispatcherOnce.Do(func() {
 		playerDispatcherPool = newWorkerDispatcher(4*runtime.GOMAXPROCS(0), 4096, 300)
