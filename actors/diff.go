@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/nflsync/nflsync/messages"
@@ -25,31 +26,78 @@ func diffPlayerWeek(previous, current *messages.PlayerWeek) []*messages.FieldCha
 
 // appendStatChanges merges two stat lists sorted by name and appends a change
 // for each name whose value differs or exists on one side only.
+//
+// A first pass counts the changes, so that a row without any allocates
+// nothing and the others allocate their changes in one block.
 func appendStatChanges(changes []*messages.FieldChange, previous, current []*messages.Stat) []*messages.FieldChange {
+	count := 0
+	walkStatChanges(previous, current, func(string, *messages.Stat, *messages.Stat) { count++ })
+	if count == 0 {
+		return changes
+	}
+
+	block := make([]messages.FieldChange, count)
+	values := make([]string, 2*count)
+	changes = slices.Grow(changes, count)
+	walkStatChanges(previous, current, func(field string, before, after *messages.Stat) {
+		change := &block[0]
+		block = block[1:]
+		change.Field = field
+		if before != nil {
+			values[0] = before.GetValue()
+			change.Previous = &values[0]
+		}
+		if after != nil {
+			values[1] = after.GetValue()
+			change.Current = &values[1]
+		}
+		values = values[2:]
+		changes = append(changes, change)
+	})
+	return changes
+}
+
+// walkStatChanges calls change for each stat name of two lists sorted by
+// name whose value differs or exists on one side only. A nil Stat is null.
+//
+// The nflverse reader shares one Stat between rows for most values, so the
+// same pointer on both sides is checked first. Equal names are checked
+// before their order, because most stats of a row keep their value.
+func walkStatChanges(previous, current []*messages.Stat, change func(field string, before, after *messages.Stat)) {
 	i, j := 0, 0
-	for i < len(previous) || j < len(current) {
-		switch {
-		case j == len(current) || (i < len(previous) && previous[i].GetName() < current[j].GetName()):
-			changes = append(changes, &messages.FieldChange{Field: previous[i].GetName(), Previous: stringPointer(previous[i].GetValue())})
+	for i < len(previous) && j < len(current) {
+		before, after := previous[i], current[j]
+		if before == after {
 			i++
-
-		case i == len(previous) || current[j].GetName() < previous[i].GetName():
-			changes = append(changes, &messages.FieldChange{Field: current[j].GetName(), Current: stringPointer(current[j].GetValue())})
 			j++
+			continue
+		}
 
-		default:
-			if previous[i].GetValue() != current[j].GetValue() {
-				changes = append(changes, &messages.FieldChange{
-					Field:    current[j].GetName(),
-					Previous: stringPointer(previous[i].GetValue()),
-					Current:  stringPointer(current[j].GetValue()),
-				})
+		beforeName, afterName := before.GetName(), after.GetName()
+		switch {
+		case beforeName == afterName:
+			if before.GetValue() != after.GetValue() {
+				change(afterName, before, after)
 			}
 			i++
 			j++
+
+		case beforeName < afterName:
+			change(beforeName, before, nil)
+			i++
+
+		default:
+			change(afterName, nil, after)
+			j++
 		}
 	}
-	return changes
+
+	for ; i < len(previous); i++ {
+		change(previous[i].GetName(), previous[i], nil)
+	}
+	for ; j < len(current); j++ {
+		change(current[j].GetName(), nil, current[j])
+	}
 }
 
 // diffGame returns every field of a game that differs between previous and

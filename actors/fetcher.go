@@ -63,6 +63,7 @@ type fetcherConfig struct {
 	source  messages.Source
 	clock   messages.Clock
 	scorer  *actor.PID
+	scoring *deltaScorer // shared by the player actors
 	hub     *Hub
 	state   *StateKeeper
 	store   messages.Store // nil records no sync runs
@@ -87,8 +88,12 @@ type fetcherConfig struct {
 type fetcherActor struct {
 	fetcherConfig
 
-	players  map[string]*actor.PID
-	games    map[string]*actor.PID
+	players map[string]*actor.PID
+	games   map[string]*actor.PID
+
+	// nameBuffer builds player actor names without an allocation.
+	nameBuffer []byte
+
 	rows     map[string]*actor.PID // the roster and injury actors
 	stopping bool
 
@@ -222,25 +227,60 @@ func (a *fetcherActor) handleLoad(ctx actor.Context, result loadResult) {
 // routePlayers sends every player's rows of the snapshot, grouped by
 // player_id, to that player's actor.
 func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapshot) {
-	byPlayer := make(map[string][]*messages.PlayerWeek)
-	for _, row := range snapshot.PlayerWeeks {
-		byPlayer[row.GetPlayerId()] = append(byPlayer[row.GetPlayerId()], row)
-	}
-
 	now := time.Now // detection times are wall-clock times, also in a replay
-	for playerID, rows := range byPlayer {
-		pid := a.child(ctx, a.players, "player-"+playerID, func() *actor.Props {
-			return newPlayerProps(playerID, a.scorer, a.state, now, a.logger, a.playerHook)
-		})
+	for _, group := range groupByPlayer(snapshot.PlayerWeeks, len(a.players)) {
+		playerID := group[0].GetPlayerId()
+
+		// The name is built in a reused buffer, and a map lookup with a
+		// converted []byte key does not allocate.
+		a.nameBuffer = append(append(a.nameBuffer[:0], "player-"...), playerID...)
+		pid, ok := a.players[string(a.nameBuffer)]
+		if !ok {
+			pid = a.child(ctx, a.players, string(a.nameBuffer), func() *actor.Props {
+				return newPlayerProps(playerID, a.scorer, a.scoring, a.state, now, a.logger, a.playerHook)
+			})
+		}
 		ctx.Request(pid, &messages.ObservePlayer{
 			Cycle:         a.cycle,
 			PlayerId:      playerID,
-			Weeks:         rows,
+			Weeks:         group,
 			CurrentSeason: snapshot.Season,
 			CurrentWeek:   snapshot.Week,
 		})
 		a.pending++
 	}
+}
+
+// groupByPlayer returns the rows grouped by player_id, in the order of
+// each player's first row. The groups share one backing array, so that a
+// poll needs a few allocations rather than a slice per player.
+// playersHint is the expected number of players.
+func groupByPlayer(rows []*messages.PlayerWeek, playersHint int) [][]*messages.PlayerWeek {
+	groupOf := make(map[string]int32, max(playersHint, len(rows)/16))
+	rowGroups := make([]int32, len(rows))
+	var counts []int
+	for i, row := range rows {
+		group, ok := groupOf[row.GetPlayerId()]
+		if !ok {
+			group = int32(len(counts))
+			groupOf[row.GetPlayerId()] = group
+			counts = append(counts, 0)
+		}
+		rowGroups[i] = group
+		counts[group]++
+	}
+
+	backing := make([]*messages.PlayerWeek, len(rows))
+	groups := make([][]*messages.PlayerWeek, len(counts))
+	offset := 0
+	for group, count := range counts {
+		groups[group] = backing[offset : offset : offset+count]
+		offset += count
+	}
+	for i, row := range rows {
+		groups[rowGroups[i]] = append(groups[rowGroups[i]], row)
+	}
+	return groups
 }
 
 func (a *fetcherActor) routeGames(ctx actor.Context, snapshot *messages.Snapshot) {

@@ -448,7 +448,7 @@ func (a *liveActor) observePlayers(ctx actor.Context, summary *espn.Summary) {
 	for _, week := range weeks {
 		playerID := week.GetPlayerId()
 		pid := a.child(ctx, "player-"+playerID, func() *actor.Props {
-			return newPlayerProps(playerID, a.scorer, a.State, a.Clock.Now, a.Logger, nil)
+			return newPlayerProps(playerID, a.scorer, nil, a.State, a.Clock.Now, a.Logger, nil)
 		})
 		ctx.Send(pid, &messages.ObserveLivePlayer{
 			PlayerId: playerID, Week: week, CurrentSeason: week.GetSeason(), CurrentWeek: week.GetWeek(),

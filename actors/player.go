@@ -23,8 +23,12 @@ package actors
 //   - *messages.Remirror from the fetcher: write the whole state again.
 //
 // It sends:
-//   - *messages.PlayerStatsDelta to the scorer, once per changed player-week,
-//     provisional for an ESPN row.
+//   - *messages.PlayerUpdate to the scorer, once per changed player-week:
+//     the delta with its points, which the actor computes itself when it
+//     has a deltaScorer, so that scoring runs on every core.
+//   - *messages.PlayerStatsDelta to the scorer instead, for the scorer to
+//     score, when it has none (the live poller's player actors). A
+//     delta of an ESPN row is provisional.
 //   - its nflverse rows to the StateKeeper after every change.
 
 import (
@@ -47,6 +51,7 @@ type seasonWeek struct {
 type playerActor struct {
 	playerID string
 	scorer   *actor.PID
+	scoring  *deltaScorer // nil sends unscored deltas to the scorer
 	state    *StateKeeper
 	now      func() time.Time
 	logger   *slog.Logger
@@ -57,11 +62,11 @@ type playerActor struct {
 	live map[seasonWeek]*messages.PlayerWeek
 }
 
-func newPlayerProps(playerID string, scorer *actor.PID, state *StateKeeper, now func() time.Time, logger *slog.Logger,
-	hook func(playerID string)) *actor.Props {
+func newPlayerProps(playerID string, scorer *actor.PID, scoring *deltaScorer, state *StateKeeper, now func() time.Time,
+	logger *slog.Logger, hook func(playerID string)) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &playerActor{playerID: playerID, scorer: scorer, state: state, now: now, logger: logger, hook: hook}
-	})
+		return &playerActor{playerID: playerID, scorer: scorer, scoring: scoring, state: state, now: now, logger: logger, hook: hook}
+	}, actor.WithDispatcher(playerDispatcher()))
 }
 
 func (a *playerActor) Receive(ctx actor.Context) {
@@ -128,6 +133,11 @@ func (a *playerActor) snapshot() *messages.PlayerState {
 // rows that changed, sends one delta per changed week and returns the
 // changed rows.
 func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer) []*messages.PlayerWeek {
+	if len(a.weeks) == 0 {
+		// A first poll brings every week played so far.
+		a.weeks = make(map[seasonWeek]*messages.PlayerWeek, len(message.GetWeeks()))
+	}
+
 	var changed []*messages.PlayerWeek
 	for _, row := range message.GetWeeks() {
 		key := seasonWeek{season: row.GetSeason(), week: row.GetWeek()}
@@ -150,8 +160,11 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 		}
 
 		a.weeks[key] = row
+		if changed == nil {
+			changed = make([]*messages.PlayerWeek, 0, len(message.GetWeeks()))
+		}
 		changed = append(changed, row)
-		ctx.Send(a.scorer, &messages.PlayerStatsDelta{
+		a.send(ctx, previous, &messages.PlayerStatsDelta{
 			Current:   row,
 			Changes:   changes,
 			FirstSeen: !seen,
@@ -161,6 +174,21 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 		})
 	}
 	return changed
+}
+
+// send scores delta, found against the row previous (nil for a new row),
+// when the actor has a deltaScorer and sends the update to the scorer, or
+// sends the delta unscored. A row that fails to score is logged by the
+// deltaScorer and not sent.
+func (a *playerActor) send(ctx actor.Context, previous *messages.PlayerWeek, delta *messages.PlayerStatsDelta) {
+	if a.scoring == nil {
+		ctx.Send(a.scorer, delta)
+		return
+	}
+
+	if update, ok := a.scoring.score(delta, previous); ok {
+		ctx.Send(a.scorer, update)
+	}
 }
 
 // observeLive compares a provisional ESPN row with the last one of its
@@ -182,7 +210,7 @@ func (a *playerActor) observeLive(ctx actor.Context, row *messages.PlayerWeek) {
 	}
 
 	a.live[key] = row
-	ctx.Send(a.scorer, &messages.PlayerStatsDelta{
+	a.send(ctx, previous, &messages.PlayerStatsDelta{
 		Current:          row,
 		Changes:          changes,
 		FirstSeen:        !seen,

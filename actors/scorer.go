@@ -1,11 +1,15 @@
 package actors
 
-// The scorer actor computes fantasy points. It reads the rule sets in force
-// from a RuleSetRegistry (the presets and every league's distinct rule set)
-// and owns nothing else, so several scorers could share the load.
+// The scorer actor publishes fantasy points. Player actors that the fetcher
+// spawns score their own deltas, so that scoring runs on every core, and
+// send the scorer the scored update. Deltas from other player actors (the
+// live poller's) are scored here. It reads the rule sets in force from a
+// RuleSetRegistry (the presets and every league's distinct rule set) and
+// owns nothing else.
 //
 // It takes:
-//   - *messages.PlayerStatsDelta from player actors.
+//   - *messages.PlayerUpdate from player actors: a delta with its points.
+//   - *messages.PlayerStatsDelta from player actors that do not score.
 //   - *messages.SyncFinished from the fetcher, when a leagues directory is
 //     set: it forwards the report after the cycle's updates.
 //
@@ -18,6 +22,7 @@ package actors
 
 import (
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -29,10 +34,8 @@ import (
 )
 
 type scorerActor struct {
-	registry *RuleSetRegistry
-	hub      *Hub
-	metrics  *metrics.Metrics
-	logger   *slog.Logger
+	deltaScorer
+	hub *Hub
 
 	// leagues is the leagues directory; nil sends nothing to leagues.
 	leagues *actor.PID
@@ -40,14 +43,23 @@ type scorerActor struct {
 
 func newScorerProps(registry *RuleSetRegistry, hub *Hub, leagues *actor.PID, recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &scorerActor{registry: registry, hub: hub, leagues: leagues, metrics: recorder, logger: logger}
+		return &scorerActor{
+			deltaScorer: deltaScorer{registry: registry, metrics: recorder, logger: logger},
+			hub:         hub,
+			leagues:     leagues,
+		}
 	})
 }
 
 func (a *scorerActor) Receive(ctx actor.Context) {
 	switch message := ctx.Message().(type) {
+	case *messages.PlayerUpdate:
+		a.publish(ctx, message)
+
 	case *messages.PlayerStatsDelta:
-		a.score(ctx, message)
+		if update, ok := a.score(message, nil); ok {
+			a.publish(ctx, update)
+		}
 
 	case *messages.SyncFinished:
 		if a.leagues != nil {
@@ -56,18 +68,38 @@ func (a *scorerActor) Receive(ctx actor.Context) {
 	}
 }
 
-func (a *scorerActor) score(ctx actor.Context, delta *messages.PlayerStatsDelta) {
+// deltaScorer scores player-week deltas under the registry's rule sets. The
+// scorer actor and the player actors share one, which is safe for
+// concurrent use.
+type deltaScorer struct {
+	registry *RuleSetRegistry
+	metrics  *metrics.Metrics
+	logger   *slog.Logger
+}
+
+// score returns the delta with its points. previous is the row the delta
+// was found against, or nil when the caller does not have it. A row that
+// fails to score is logged and reported as false, so that it is not
+// published.
+func (s *deltaScorer) score(delta *messages.PlayerStatsDelta, previous *messages.PlayerWeek) (*messages.PlayerUpdate, bool) {
+	started := time.Now()
+	update, err := scoreDeltaFrom(s.registry.Scorer(), delta, previous)
+	s.metrics.ScoringDuration.Observe(time.Since(started).Seconds())
+	if err != nil {
+		row := delta.GetCurrent()
+		s.logger.Error("score player-week failed", "player_id", row.GetPlayerId(),
+			"season", row.GetSeason(), "week", row.GetWeek(), "error", err)
+		return nil, false
+	}
+	return update, true
+}
+
+// publish sends a scored update to the leagues directory and, as
+// PLAYER_UPDATE, to the player's stream.
+func (a *scorerActor) publish(ctx actor.Context, update *messages.PlayerUpdate) {
+	delta := update.GetDelta()
 	row := delta.GetCurrent()
 	a.metrics.Deltas.WithLabelValues(metrics.DeltaPlayerStats).Inc()
-
-	started := time.Now()
-	update, err := scoreDelta(a.registry.Scorer(), delta)
-	a.metrics.ScoringDuration.Observe(time.Since(started).Seconds())
-	if err != nil {
-		a.logger.Error("score player-week failed", "player_id", row.GetPlayerId(),
-			"season", row.GetSeason(), "week", row.GetWeek(), "error", err)
-		return
-	}
 
 	if a.leagues != nil {
 		ctx.Send(a.leagues, update)
@@ -98,28 +130,62 @@ func (a *scorerActor) score(ctx actor.Context, delta *messages.PlayerStatsDelta)
 // set, and the points before the change unless the row is new. Both use the
 // row's position, so that position weights (a TE premium) apply.
 func scoreDelta(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta) (*messages.PlayerUpdate, error) {
-	position := delta.GetCurrent().GetPosition()
-	current := scoring.RowLookup(delta.GetCurrent())
-	points, err := scorer.ScorePosition(nil, position, current)
+	return scoreDeltaFrom(scorer, delta, nil)
+}
+
+// scoreDeltaFrom is scoreDelta with the row the delta was found against,
+// when not nil. The points before the change are then the points of its
+// stats, which equal the current stats with the changes undone, and need
+// no search through the changes.
+func scoreDeltaFrom(scorer *scoring.Scorer, delta *messages.PlayerStatsDelta, previous *messages.PlayerWeek) (*messages.PlayerUpdate, error) {
+	current := delta.GetCurrent()
+	ruleSets := scorer.RuleSetCount()
+	var buffer [8]string // the presets twice, without an allocation
+	texts, err := scorer.FormatRow(buffer[:0], current)
 	if err != nil {
 		return nil, err
 	}
 
-	var before []decimal.Decimal
-	if !delta.GetFirstSeen() {
-		before, err = scorer.ScorePosition(nil, position, previousLookup(current, delta.GetChanges()))
-		if err != nil {
-			return nil, err
+	switch {
+	case delta.GetFirstSeen():
+
+	case previous != nil:
+		texts, err = scorer.FormatRow(texts, &messages.PlayerWeek{
+			Season:   current.GetSeason(),
+			Week:     current.GetWeek(),
+			PlayerId: current.GetPlayerId(),
+			Position: current.GetPosition(),
+			Stats:    previous.GetStats(),
+		})
+
+	default:
+		var before []decimal.Decimal
+		lookup := previousLookup(scoring.RowLookup(current), delta.GetChanges())
+		before, err = scorer.ScorePosition(nil, current.GetPosition(), lookup)
+		for _, points := range before {
+			texts = append(texts, scoring.FormatPoints(points))
 		}
 	}
+	if err != nil {
+		return nil, err
+	}
 
-	update := &messages.PlayerUpdate{Delta: delta, Points: make([]*messages.Points, 0, len(points))}
-	for i, ruleSet := range scorer.RuleSets() {
-		scored := &messages.Points{RuleSet: ruleSet.Name, Points: scoring.FormatPoints(points[i])}
-		if before != nil {
-			scored.PreviousPoints = stringPointer(scoring.FormatPoints(before[i]))
+	// texts has the points of each rule set, then the points before the
+	// change unless the row is new. One allocation holds every Points
+	// message of the update and one every previous value.
+	var previousPoints []string
+	if len(texts) > ruleSets {
+		previousPoints = slices.Clone(texts[ruleSets:])
+	}
+	scored := make([]messages.Points, ruleSets)
+	update := &messages.PlayerUpdate{Delta: delta, Points: make([]*messages.Points, ruleSets)}
+	for i := range ruleSets {
+		scored[i].RuleSet = scorer.RuleSetName(i)
+		scored[i].Points = texts[i]
+		if previousPoints != nil {
+			scored[i].PreviousPoints = &previousPoints[i]
 		}
-		update.Points = append(update.Points, scored)
+		update.Points[i] = &scored[i]
 	}
 	return update, nil
 }

@@ -226,6 +226,14 @@ func (s *sum) result() decimal.Decimal {
 	return total.decimal()
 }
 
+// format returns the total as FormatPoints writes it.
+func (s *sum) format() string {
+	if !s.big && s.fixed > -maxFastFormatCoefficient && s.fixed < maxFastFormatCoefficient {
+		return formatScaled(s.fixed, -fixedScale)
+	}
+	return FormatPoints(s.result())
+}
+
 // compareNumbers returns -1, 0 or +1 as a is less than, equal to or greater
 // than b. Both must be present.
 func compareNumbers(a, b number) int {

@@ -278,6 +278,17 @@ func (s *Scorer) RuleSets() []*RuleSet {
 	return slices.Clone(s.ruleSets)
 }
 
+// RuleSetCount returns the number of rule sets, without the copy that
+// RuleSets makes.
+func (s *Scorer) RuleSetCount() int {
+	return len(s.ruleSets)
+}
+
+// RuleSetName returns the name of rule set i, in the order of RuleSets.
+func (s *Scorer) RuleSetName(i int) string {
+	return s.ruleSets[i].Name
+}
+
 // Score appends the exact points of one row under each rule set, in the order
 // of RuleSets, to dst and returns the extended slice. It scores the row with
 // no position, so PositionWeights do not apply. It fails like RuleSet.Score
@@ -324,11 +335,50 @@ func (s *Scorer) ScorePosition(dst []decimal.Decimal, position string, stats Loo
 // names the row's player_id, season and week.
 func (s *Scorer) ScoreRow(dst []decimal.Decimal, row *messages.PlayerWeek) ([]decimal.Decimal, error) {
 	var buffer [maxStackStats]number
-	values := buffer[:0]
-	if len(s.stats) > len(buffer) {
-		values = make([]number, 0, len(s.stats))
+	var listBuffer [1]listValue
+	values, lists, err := s.rowValues(buffer[:0], listBuffer[:0], row)
+	if err != nil {
+		return dst, rowError(row, err)
 	}
 
+	dst, err = s.total(dst, row.GetPosition(), values, lists)
+	if err != nil {
+		return dst, rowError(row, err)
+	}
+	return dst, nil
+}
+
+// FormatRow appends the points of a player-week under each rule set, in
+// the order of RuleSets and as FormatPoints writes them, to dst. It fails
+// like ScoreRow and then returns dst unchanged. Unlike FormatPoints over
+// ScoreRow's results, it allocates no big.Int for a total that the Scorer
+// kept in int64 arithmetic and that is below 10 million points.
+func (s *Scorer) FormatRow(dst []string, row *messages.PlayerWeek) ([]string, error) {
+	var buffer [maxStackStats]number
+	var listBuffer [1]listValue
+	values, lists, err := s.rowValues(buffer[:0], listBuffer[:0], row)
+	if err != nil {
+		return dst, rowError(row, err)
+	}
+
+	start := len(dst)
+	for i := range s.ruleSets {
+		planIndex := i
+		if s.planOf != nil {
+			planIndex = s.planOf[i]
+		}
+		total, err := s.plans[planIndex].sum(row.GetPosition(), values, lists)
+		if err != nil {
+			return dst[:start], rowError(row, err)
+		}
+		dst = append(dst, total.format())
+	}
+	return dst, nil
+}
+
+// rowValues appends the parsed value of each of s.stats in row to values,
+// and the text of each of s.lists to lists.
+func (s *Scorer) rowValues(values []number, lists []listValue, row *messages.PlayerWeek) ([]number, []listValue, error) {
 	// Both s.stats and the row's stats are sorted, so each search starts
 	// where the previous one ended.
 	stats := row.GetStats()
@@ -342,13 +392,11 @@ func (s *Scorer) ScoreRow(dst []decimal.Decimal, row *messages.PlayerWeek) ([]de
 
 		value, err := parseStat(stat, stats[0].GetValue())
 		if err != nil {
-			return dst, rowError(row, err)
+			return nil, nil, err
 		}
 		values = append(values, value)
 	}
 
-	var listBuffer [1]listValue
-	lists := listBuffer[:0]
 	for _, stat := range s.lists {
 		i, found := findStat(row.GetStats(), stat)
 		if !found {
@@ -357,12 +405,7 @@ func (s *Scorer) ScoreRow(dst []decimal.Decimal, row *messages.PlayerWeek) ([]de
 		}
 		lists = append(lists, listValue{text: row.GetStats()[i].GetValue(), present: true})
 	}
-
-	dst, err := s.total(dst, row.GetPosition(), values, lists)
-	if err != nil {
-		return dst, rowError(row, err)
-	}
-	return dst, nil
+	return values, lists, nil
 }
 
 func rowError(row *messages.PlayerWeek, err error) error {
@@ -407,6 +450,14 @@ func (s *Scorer) total(dst []decimal.Decimal, position string, values []number, 
 var one = number{mantissa: 1, fits: true, present: true}
 
 func (p *plan) total(position string, values []number, lists []listValue) (decimal.Decimal, error) {
+	total, err := p.sum(position, values, lists)
+	if err != nil {
+		return decimal.Decimal{}, err
+	}
+	return total.result(), nil
+}
+
+func (p *plan) sum(position string, values []number, lists []listValue) (sum, error) {
 	terms := p.terms
 	if p.byPosition != nil {
 		if positionTerms, ok := p.byPosition[position]; ok {
@@ -431,10 +482,10 @@ func (p *plan) total(position string, values []number, lists []listValue) (decim
 
 	if p.fieldGoals != nil {
 		if err := p.fieldGoals.add(&total, values, lists); err != nil {
-			return decimal.Decimal{}, err
+			return sum{}, err
 		}
 	}
-	return total.result(), nil
+	return total, nil
 }
 
 // add adds the band points of each distance in fg_made_list. The list must
@@ -486,5 +537,57 @@ func RoundPoints(points decimal.Decimal) decimal.Decimal {
 // FormatPoints formats points rounded by RoundPoints with exactly 2 decimal
 // places: "18.58", "0.00", "-1.30".
 func FormatPoints(points decimal.Decimal) string {
+	if text, ok := formatPointsFast(points); ok {
+		return text
+	}
 	return RoundPoints(points).StringFixed(2)
+}
+
+// maxFastFormatDigits is the number of coefficient digits that
+// formatPointsFast handles: the coefficient times 100, or plus half of any
+// power of ten up to 10^16, still fits in an int64.
+const maxFastFormatDigits = 15
+
+// formatPointsFast is FormatPoints in int64 arithmetic, without the big.Int
+// allocations of decimal rounding. It handles points with at most
+// maxFastFormatDigits coefficient digits and an exponent from -18 to 0,
+// which covers every total of the presets, and reports false otherwise.
+func formatPointsFast(points decimal.Decimal) (string, bool) {
+	exponent := points.Exponent()
+	if exponent > 0 || exponent < -18 || points.NumDigits() > maxFastFormatDigits {
+		return "", false
+	}
+	return formatScaled(points.CoefficientInt64(), exponent), true
+}
+
+// maxFastFormatCoefficient is 10^maxFastFormatDigits.
+const maxFastFormatCoefficient = 1_000_000_000_000_000
+
+// formatScaled formats coefficient × 10^exponent as FormatPoints does. The
+// exponent must be from -18 to 0 and the coefficient's absolute value
+// below maxFastFormatCoefficient.
+func formatScaled(coefficient int64, exponent int32) string {
+	// cents is the value × 100 rounded half-up (toward positive infinity):
+	// floor((coefficient + divisor/2) / divisor).
+	var cents int64
+	if exponent >= -2 {
+		cents = coefficient * powersOf10[2+exponent]
+	} else {
+		divisor := powersOf10[-2-exponent]
+		shifted := coefficient + divisor/2
+		cents = shifted / divisor
+		if shifted%divisor != 0 && shifted < 0 {
+			cents--
+		}
+	}
+
+	var buffer [24]byte
+	text := buffer[:0]
+	if cents < 0 {
+		text = append(text, '-')
+		cents = -cents
+	}
+	text = strconv.AppendInt(text, cents/100, 10)
+	text = append(text, '.', byte('0'+cents%100/10), byte('0'+cents%10))
+	return string(text)
 }

@@ -14,7 +14,6 @@ package nflverse
 import (
 	"bufio"
 	"compress/gzip"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"sort"
@@ -40,8 +39,8 @@ type table struct {
 	unit string
 }
 
-// recordReader is the part of *csv.Reader that table uses; the parquet
-// reader implements it too.
+// recordReader is the part of *csv.Reader that table uses. csvReader and
+// the parquet reader implement it.
 type recordReader interface {
 	// Read returns the next record or io.EOF. The slice may be reused.
 	Read() ([]string, error)
@@ -57,7 +56,7 @@ type recordReader interface {
 func openTable(r io.Reader, name string) (*table, error) {
 	buffered := bufio.NewReaderSize(r, 64<<10)
 
-	var source io.Reader = buffered
+	source := buffered
 	var closer io.Closer
 	magic, err := buffered.Peek(len(gzipMagic))
 	if err != nil && err != io.EOF {
@@ -68,14 +67,17 @@ func openTable(r io.Reader, name string) (*table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: gzip: %w", name, err)
 		}
-		source = bufio.NewReaderSize(gzipErrorReader{gz}, 64<<10)
-		closer = gz
+		prefetch := newPrefetchReader(gzipErrorReader{gz})
+		source = bufio.NewReaderSize(prefetch, 64<<10)
+		closer = prefetch
 	}
 
-	reader := csv.NewReader(source)
-	reader.ReuseRecord = true
+	reader := newCSVReader(source)
 
 	header, err := reader.Read()
+	if err != nil && closer != nil {
+		_ = closer.Close()
+	}
 	if err == io.EOF {
 		return nil, fmt.Errorf("read %s: empty file, expected a CSV header line", name)
 	}
@@ -125,8 +127,8 @@ func (t *table) position(column int) string {
 	return t.unit + " " + strconv.Itoa(line)
 }
 
-// close releases the gzip reader, if any. It does not close the caller's
-// reader.
+// close stops the read-ahead of a gzip file or closes the parquet reader.
+// It does not close the caller's reader.
 func (t *table) close() {
 	if t.closer != nil {
 		_ = t.closer.Close()

@@ -17,8 +17,10 @@ import (
 // Stat messages of integer and text values are shared between rows that
 // have the same value in the same column (86% of a season's values are "0"),
 // so a season's file needs one Stat allocation per distinct value rather
-// than per value. Treat every message in a StatsFile as read-only, and
-// proto.Clone one before changing it.
+// than per value. They are also shared with the files read before, so that
+// the player actors find an unchanged stat by comparing pointers. Treat
+// every message in a StatsFile as read-only, and proto.Clone one before
+// changing it.
 type StatsFile struct {
 	Players     []*messages.PlayerWeek // one per (season, week, player_id)
 	Teams       []*messages.TeamWeek   // rows with empty player_id and empty position (team rows)
@@ -80,7 +82,14 @@ func readPlayerStats(t *table) (*StatsFile, error) {
 	if err := t.requireColumns("player stats", requiredStatsColumns); err != nil {
 		return nil, err
 	}
+
+	// readRow copies every string that a row keeps, so the CSV reader
+	// need not copy each record.
+	if reader, ok := t.reader.(*csvReader); ok {
+		reader.transient = true
+	}
 	plan := newStatsPlan(t)
+	defer plan.release()
 
 	file := &StatsFile{}
 	// A season's file has about 19,000 player rows.
@@ -141,6 +150,9 @@ type statsPlan struct {
 
 	columns []*statColumn    // sorted by stat name
 	slab    []*messages.Stat // backing array of the rows' Stats slices
+
+	// release hands the shared value tables back; see borrowStatValues.
+	release func()
 }
 
 // statColumn is one header column that becomes a Stat.
@@ -151,9 +163,7 @@ type statColumn struct {
 	text   bool
 	negate bool // sack_yards is positive, sack_yards_lost is zero or negative
 
-	zero   *messages.Stat
-	small  [100]*messages.Stat       // by value, for "1" to "99" as written
-	values map[string]*messages.Stat // by value as written in the file
+	*statValues
 }
 
 func newStatsPlan(t *table) *statsPlan {
@@ -169,6 +179,8 @@ func newStatsPlan(t *table) *statsPlan {
 		week:              t.index("week"),
 		seasonType:        t.index("season_type"),
 	}
+	valuesOf, release := borrowStatValues()
+	plan.release = release
 
 	byName := make(map[string]*statColumn)
 	for header, index := range t.columns {
@@ -188,14 +200,14 @@ func newStatsPlan(t *table) *statsPlan {
 			continue
 		}
 
+		values := valuesOf(header, name)
 		byName[name] = &statColumn{
-			name:   name,
-			header: header,
-			index:  index,
-			text:   messages.TextStatsColumns[name],
-			negate: header == "sack_yards",
-			zero:   &messages.Stat{Name: name, Value: "0"},
-			values: make(map[string]*messages.Stat),
+			name:       values.zero.GetName(),
+			header:     header,
+			index:      index,
+			text:       messages.TextStatsColumns[name],
+			negate:     header == "sack_yards",
+			statValues: values,
 		}
 	}
 
@@ -227,15 +239,17 @@ func (p *statsPlan) readRow(t *table, record []string, file *StatsFile,
 	}
 
 	if teamRow {
+		texts := [...]string{team, nullableText(record, p.opponentTeam), nullableText(record, p.gameID)}
+		ownStrings(texts[:])
 		row := &messages.TeamWeek{
 			Season:       season,
 			Week:         week,
-			Team:         team,
-			OpponentTeam: nullableText(record, p.opponentTeam),
-			GameId:       nullableText(record, p.gameID),
+			Team:         texts[0],
+			OpponentTeam: texts[1],
+			GameId:       texts[2],
 			Stats:        stats,
 		}
-		key := teamWeekKey{season: season, week: week, team: team}
+		key := teamWeekKey{season: season, week: week, team: row.Team}
 		if first, ok := teams[key]; ok {
 			countRepeat(file, proto.Equal(first, row))
 			return nil
@@ -245,20 +259,26 @@ func (p *statsPlan) readRow(t *table, record []string, file *StatsFile,
 		return nil
 	}
 
+	texts := [...]string{
+		nullableText(record, p.seasonType), playerID, nullableText(record, p.playerName),
+		nullableText(record, p.playerDisplayName), position, team,
+		nullableText(record, p.opponentTeam), nullableText(record, p.gameID),
+	}
+	ownStrings(texts[:])
 	row := &messages.PlayerWeek{
 		Season:            season,
 		Week:              week,
-		SeasonType:        nullableText(record, p.seasonType),
-		PlayerId:          playerID,
-		PlayerName:        nullableText(record, p.playerName),
-		PlayerDisplayName: nullableText(record, p.playerDisplayName),
-		Position:          position,
-		Team:              team,
-		OpponentTeam:      nullableText(record, p.opponentTeam),
-		GameId:            nullableText(record, p.gameID),
+		SeasonType:        texts[0],
+		PlayerId:          texts[1],
+		PlayerName:        texts[2],
+		PlayerDisplayName: texts[3],
+		Position:          texts[4],
+		Team:              texts[5],
+		OpponentTeam:      texts[6],
+		GameId:            texts[7],
 		Stats:             stats,
 	}
-	key := playerWeekKey{season: season, week: week, playerID: playerID}
+	key := playerWeekKey{season: season, week: week, playerID: row.PlayerId}
 	if first, ok := players[key]; ok {
 		countRepeat(file, proto.Equal(first, row))
 		return nil
@@ -326,7 +346,7 @@ func (c *statColumn) stat(value string) (*messages.Stat, error) {
 		// Most non-zero values are small counts and yards, so an array
 		// lookup replaces the map lookup.
 		if c.small[n] == nil {
-			stat, err := c.newStat(value)
+			stat, err := c.newStat(strings.Clone(value))
 			if err != nil {
 				return nil, err
 			}
@@ -337,7 +357,7 @@ func (c *statColumn) stat(value string) (*messages.Stat, error) {
 	if strings.IndexByte(value, '.') >= 0 {
 		// Decimals such as EPA are mostly unique, so interning them would
 		// cost a map insert and save nothing.
-		return c.newStat(value)
+		return c.newStat(strings.Clone(value))
 	}
 	return c.interned(value)
 }
@@ -347,14 +367,17 @@ func (c *statColumn) interned(value string) (*messages.Stat, error) {
 		return stat, nil
 	}
 
-	stat, err := c.newStat(value)
+	owned := strings.Clone(value)
+	stat, err := c.newStat(owned)
 	if err != nil {
 		return nil, err
 	}
-	c.values[value] = stat
+	c.values[owned] = stat
 	return stat, nil
 }
 
+// newStat returns a new Stat of a value that the caller owns: a copy of a
+// transient record field.
 func (c *statColumn) newStat(value string) (*messages.Stat, error) {
 	if c.text {
 		return &messages.Stat{Name: c.name, Value: value}, nil
@@ -379,6 +402,31 @@ func smallNumber(value string) (int, bool) {
 		return int(value[0]-'0')*10 + int(value[1]-'0'), true
 	}
 	return 0, false
+}
+
+// ownStrings replaces texts with copies that share one new allocation,
+// because the record's strings are transient.
+func ownStrings(texts []string) {
+	size := 0
+	for _, text := range texts {
+		size += len(text)
+	}
+	if size == 0 {
+		return
+	}
+
+	var builder strings.Builder
+	builder.Grow(size)
+	for _, text := range texts {
+		builder.WriteString(text)
+	}
+
+	all := builder.String()
+	offset := 0
+	for i, text := range texts {
+		texts[i] = all[offset : offset+len(text)]
+		offset += len(text)
+	}
 }
 
 // nullableText returns the trimmed text of column i, or "" when it is null.
