@@ -1,3 +1,8 @@
+// parseGeneral is adapted from readRecord in Go's encoding/csv (Go 1.26):
+// Copyright 2011 The Go Authors. All rights reserved. Use of that source
+// code is governed by the BSD-style license in LICENSE.golang beside this
+// file.
+
 package nflverse
 
 import (
@@ -14,8 +19,8 @@ import (
 // values and the same field positions. It is faster on nflverse's files
 // because most records take a fast path, which reads a record that fits one
 // line and has no doubled or misplaced quote in a single scan. Any other
-// record goes through parseGeneral, a port of encoding/csv's readRecord
-// (Go 1.26, BSD-style license).
+// record goes through parseGeneral, adapted from encoding/csv's readRecord
+// (see the notice at the top of this file).
 //
 // Like csv.Reader, it copies each record into one new string, so the
 // fields may be kept after the next Read, unless transient is set.
