@@ -28,6 +28,7 @@ FUZZ_TARGETS := \
 	adapters/nflverse:FuzzReadScheduleParquet \
 	adapters/nflverse:FuzzReadRoster \
 	adapters/nflverse:FuzzReadInjuries \
+	adapters/nflverse:FuzzCSVReader \
 	adapters/espn:FuzzParseScoreboard \
 	adapters/espn:FuzzParseSummary
 
