@@ -16,8 +16,9 @@
 // # Failures and retries
 //
 // The client reconnects by itself, without a time limit, when the cluster goes
-// away. While it is disconnected, each call fails after at most
-// Config.OperationTimeout, or sooner when its context ends. Every write
+// away. While it is disconnected, a read fails at once with ErrDisconnected,
+// and a write fails after at most Config.OperationTimeout, or sooner when its
+// context ends. Every write
 // replaces whole values, so the caller retries by writing the same batch
 // again, for example on its next sync cycle. A failed PutPlayers or PutGames
 // may have written part of the batch, because Hazelcast splits a batch by
@@ -324,8 +325,15 @@ func (m *Mirror) putAll(ctx context.Context, hzMap *hazelcast.Map, entries []typ
 }
 
 // get returns the byte array stored under key. Any other value type is an
-// error, because only this package writes the maps.
+// error, because only this package writes the maps. While the client is
+// disconnected it fails at once with ErrDisconnected instead of waiting up
+// to the operation timeout, so that actors rehydrating during an outage
+// fall back to the store without holding their goroutine.
 func (m *Mirror) get(ctx context.Context, hzMap *hazelcast.Map, key string) ([]byte, bool, error) {
+	if !m.Connected() {
+		return nil, false, fmt.Errorf("get %s: %w", key, ErrDisconnected)
+	}
+
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 

@@ -272,6 +272,12 @@ func TestMirrorReconnectsAfterRestart(t *testing.T) {
 		t.Error("Connected() = true after a call failed with ErrDisconnected")
 	}
 
+	// A read while disconnected fails with ErrDisconnected without waiting
+	// for the operation timeout.
+	if _, _, err := mirror.Player(ctx, state.GetPlayerId()); !errors.Is(err, hazelcast.ErrDisconnected) {
+		t.Errorf("Player while disconnected: error %v does not wrap ErrDisconnected", err)
+	}
+
 	member.Start()
 
 	// The client reconnects in the background, so read until a call works.
@@ -293,8 +299,8 @@ func TestMirrorReconnectsAfterRestart(t *testing.T) {
 	if found {
 		t.Error("Player: found=true on a restarted, empty member")
 	}
-	// The client announces the connection after it resumes calls, so
-	// Connected can lag the first read that works.
+	// A read works only once the client announced the connection, so
+	// Connected is true by now; the loop guards that order.
 	for !mirror.Connected() {
 		if time.Now().After(deadline) {
 			t.Fatal("Connected() still false after a read worked")
