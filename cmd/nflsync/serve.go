@@ -19,6 +19,7 @@ import (
 	"github.com/nflsync/nflsync/actors"
 	"github.com/nflsync/nflsync/actors/scoring"
 	"github.com/nflsync/nflsync/adapters/httpapi"
+	"github.com/nflsync/nflsync/adapters/membership"
 	"github.com/nflsync/nflsync/adapters/mongo"
 	"github.com/nflsync/nflsync/adapters/nflverse"
 	"github.com/nflsync/nflsync/adapters/websocket"
@@ -139,7 +140,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		Leagues:           leagues.PID(),
 		LiveInterval:      cfg.Interval,
 		OffseasonInterval: cfg.OffseasonInterval,
-		Polling:           cfg.Enabled,
+		Polling:           cfg.Enabled && cfg.ClusterName == "",
 		Logger:            logger,
 		CycleListeners:    listeners,
 	})
@@ -154,6 +155,16 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	fetcher.Store(pipeline.Fetcher)
 	pipeline.Snapshots.Leagues = leagues
 
+	if cfg.ClusterName != "" {
+		node, err := joinCluster(ctx, cfg, system, hub, pipeline, source, state.store, recorder, logger)
+		if err != nil {
+			return err
+		}
+		// Leaving the cluster first lets another node take over polling
+		// while this one stops.
+		defer node.Stop()
+	}
+
 	sessions := websocket.NewHandler(system, hub, websocket.Options{
 		AllowedOrigins: websocket.ParseAllowedOrigins(cfg.AllowedOrigins),
 		AuthSecret:     []byte(cfg.AuthSecret),
@@ -166,6 +177,40 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	})
 	api := httpapi.NewHandler(leagues, httpapi.Options{AdminAPIKey: cfg.AdminAPIKey, Logger: logger})
 	return serveHTTP(ctx, cfg, logger, ready, sessions, api, recorder, readiness)
+}
+
+// joinCluster joins the cluster that the NFL_SYNC_CLUSTER_* variables name.
+// The pipeline polls only while this node is the cluster's polling node; a
+// replay then continues from the week the last stored sync run revealed.
+func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hub *actors.Hub, pipeline *actors.Pipeline,
+	source messages.Source, store messages.Store, recorder *metrics.Metrics, logger *slog.Logger) (*membership.Node, error) {
+	node, err := membership.Start(system, membership.Config{
+		Name:         cfg.ClusterName,
+		BindAddr:     cfg.ClusterBindAddr,
+		ProviderPort: cfg.ClusterProviderPort,
+		Peers:        cfg.ClusterPeers,
+		Hub:          hub,
+		Logger:       logger,
+
+		OnMembers: func(count int) { recorder.ClusterMembers.Set(float64(count)) },
+		OnLeadership: func(leading bool) {
+			if !leading {
+				pipeline.Follow(system)
+				return
+			}
+			if !cfg.Enabled {
+				return
+			}
+			if replay, ok := source.(*nflverse.Replay); ok {
+				resumeReplay(ctx, replay, store, logger)
+			}
+			pipeline.Lead(system)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("join cluster %s (NFL_SYNC_CLUSTER_NAME): %w", cfg.ClusterName, err)
+	}
+	return node, nil
 }
 
 // startLeagues starts the leagues directory over the stored leagues. A
