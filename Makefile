@@ -98,4 +98,4 @@ hazelcast-jar:
 generate:
 	@command -v protoc >/dev/null || { apt-get update -qq && apt-get install -y -qq protobuf-compiler; }
 	GOBIN=$(GOBIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
-	PATH="$(GOBIN):$$PATH" protoc --go_out=messages --go_opt=paths=source_relative -I messages messages/nflsync.proto messages/league.proto messages/live.proto messages/cluster.proto
+	PATH="$(GOBIN):$$PATH" protoc --go_out=messages --go_opt=paths=source_relative -I messages messages/nflsync.proto messages/league.proto messages/live.proto messages/nflsync_cluster.proto

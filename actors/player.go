@@ -73,9 +73,16 @@ func (a *playerActor) Receive(ctx actor.Context) {
 		if a.hook != nil {
 			a.hook(a.playerID)
 		}
-		changed := a.observe(ctx, message)
+		changed, deltas := a.observe(message)
 		if len(changed) > 0 {
 			a.state.PutPlayer(a.snapshot(), changed)
+		}
+
+		// The deltas leave after the state was handed over, so that a
+		// mirror in write-through mode has it before any client hears
+		// of it.
+		for _, delta := range deltas {
+			ctx.Send(a.scorer, delta)
 		}
 		ctx.Respond(&messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(len(changed))})
 
@@ -124,11 +131,12 @@ func (a *playerActor) snapshot() *messages.PlayerState {
 	return state
 }
 
-// observe compares each row with the last one seen for its week, stores the
-// rows that changed, sends one delta per changed week and returns the
-// changed rows.
-func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer) []*messages.PlayerWeek {
+// observe compares each row with the last one seen for its week, keeps the
+// rows that changed and returns them with one delta per changed week for
+// the scorer.
+func (a *playerActor) observe(message *messages.ObservePlayer) ([]*messages.PlayerWeek, []*messages.PlayerStatsDelta) {
 	var changed []*messages.PlayerWeek
+	var deltas []*messages.PlayerStatsDelta
 	for _, row := range message.GetWeeks() {
 		key := seasonWeek{season: row.GetSeason(), week: row.GetWeek()}
 		previous, seen := a.weeks[key]
@@ -151,7 +159,7 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 
 		a.weeks[key] = row
 		changed = append(changed, row)
-		ctx.Send(a.scorer, &messages.PlayerStatsDelta{
+		deltas = append(deltas, &messages.PlayerStatsDelta{
 			Current:   row,
 			Changes:   changes,
 			FirstSeen: !seen,
@@ -160,7 +168,7 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 			DetectedUnixNano: a.now().UnixNano(),
 		})
 	}
-	return changed
+	return changed, deltas
 }
 
 // observeLive compares a provisional ESPN row with the last one of its

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nflsync/nflsync/messages"
@@ -78,6 +79,41 @@ type StateKeeper struct {
 	// inflight is the batch being written; reads see it until it is done.
 	inflight stateBatch
 	wake     chan struct{}
+
+	// writeThrough makes PutPlayer and PutGame write the mirror before
+	// they return; see SetMirrorWriteThrough.
+	writeThrough atomic.Bool
+}
+
+// stateWriteThroughTimeout bounds one write-through mirror write; a write
+// that fails or times out is queued as usual.
+const stateWriteThroughTimeout = 5 * time.Second
+
+// SetMirrorWriteThrough makes PutPlayer and PutGame write the player's or
+// game's state to the mirror before they return, instead of in the next
+// batch. A cluster needs it: when the polling node dies, the node that
+// takes over rehydrates from the mirror, which must then hold every change
+// that a client was told about, or the change would be announced twice.
+// The store writes stay batched.
+func (k *StateKeeper) SetMirrorWriteThrough(on bool) {
+	k.writeThrough.Store(on)
+}
+
+// writeMirrorNow writes one entry to the mirror when write-through is on
+// and reports whether it was written.
+func writeMirrorNow[V any](k *StateKeeper, operation string, value V, put func(context.Context, []V) error) bool {
+	if !k.writeThrough.Load() {
+		return false
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), stateWriteThroughTimeout)
+	defer cancel()
+	err := k.timed(ctx, "mirror", operation, func(ctx context.Context) error { return put(ctx, []V{value}) })
+	if err != nil {
+		k.logger.Warn("write-through to the mirror failed, queuing the state", "operation", operation, "error", err)
+		return false
+	}
+	return true
 }
 
 // stateBatch is a set of changes keyed so that a newer change to the same
@@ -130,8 +166,17 @@ func weekKey(row *messages.PlayerWeek) string {
 // PutPlayer queues a player's whole state for the mirror and the changed
 // rows for the store. The caller must not modify them afterwards.
 func (k *StateKeeper) PutPlayer(state *messages.PlayerState, changed []*messages.PlayerWeek) {
+	written := writeMirrorNow(k, "put_players", state, k.mirror.PutPlayers)
+
 	k.mu.Lock()
-	k.pending.players[state.GetPlayerId()] = state
+	if written {
+		// TODO: a write of an older state of this player already in
+		// flight can still land after this one; only a failed
+		// write-through leaves one behind.
+		delete(k.pending.players, state.GetPlayerId())
+	} else {
+		k.pending.players[state.GetPlayerId()] = state
+	}
 	if k.store != nil {
 		for _, row := range changed {
 			k.pending.weeks[weekKey(row)] = row
@@ -204,8 +249,12 @@ func (k *StateKeeper) PutInjuries(injuries []*messages.Injury) {
 	k.signal()
 }
 
-// PutGame queues a game for the mirror and the store.
+// PutGame queues a game for the mirror and the store. With write-through
+// on it writes the mirror first, and the queued copy writes the same state
+// again, which keeps one map for both targets; games are few.
 func (k *StateKeeper) PutGame(game *messages.Game) {
+	writeMirrorNow(k, "put_games", game, k.mirror.PutGames)
+
 	k.mu.Lock()
 	k.pending.games[game.GetGameId()] = game
 	k.mu.Unlock()

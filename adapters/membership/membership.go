@@ -64,8 +64,9 @@ type Config struct {
 
 	Hub *actors.Hub
 
-	// OnMembers receives the member count after every topology change.
-	OnMembers func(count int)
+	// OnTopology receives the member count after every topology change,
+	// and whether those members are a majority of the peers.
+	OnTopology func(members int, quorum bool)
 
 	// OnLeadership receives true when this node becomes the one that
 	// polls and false when it stops being it. Calls are serialized and
@@ -88,6 +89,7 @@ type Node struct {
 	mu      sync.Mutex
 	others  []string // remote addresses of the other members
 	leading bool
+	leaving bool
 
 	leadership chan bool
 	done       chan struct{}
@@ -158,16 +160,17 @@ func Start(system *actor.ActorSystem, config Config) (*Node, error) {
 	})
 	node.subscription = &eventSubscription{stop: func() { system.EventStream.Unsubscribe(subscription) }}
 
-	member.StartMember()
+	// The relay is in place before the first topology event, which can
+	// make this node poll.
 	if _, err := system.Root.SpawnNamed(actor.PropsFromFunc(func(ctx actor.Context) {
 		if relayed, ok := ctx.Message().(*messages.RelayedPublish); ok {
 			config.Hub.PublishRelayed(ctx, relayed.GetStream(), relayed.GetPayload())
 		}
 	}), RelayName); err != nil {
-		node.Stop()
 		return nil, fmt.Errorf("spawn hub relay: %w", err)
 	}
 	config.Hub.SetRelay(node.relay)
+	member.StartMember()
 
 	logger.Info("cluster member started", "cluster", config.Name, "member_id", system.ID,
 		"address", system.Address(), "provider_addr", providerAddr, "peers", config.Peers)
@@ -205,14 +208,17 @@ func (n *Node) topologyChanged(topology *cluster.ClusterTopology) {
 	leading := quorum && slices.Min(ids) == self
 
 	n.mu.Lock()
+	if n.leaving {
+		leading = false
+	}
 	n.others = others
 	changed := leading != n.leading
 	n.leading = leading
 	n.mu.Unlock()
 
 	n.logger.Info("cluster topology changed", "members", len(ids), "quorum", quorum, "polling_here", leading)
-	if n.config.OnMembers != nil {
-		n.config.OnMembers(len(ids))
+	if n.config.OnTopology != nil {
+		n.config.OnTopology(len(ids), quorum)
 	}
 	if changed {
 		// Only the newest leadership matters; an older one not yet
@@ -247,12 +253,28 @@ func (n *Node) Leading() bool {
 	return n.leading
 }
 
-// Stop leaves the cluster and closes the provider endpoint and remote.
+// Leave closes the provider endpoint, so that the other members drop this
+// node at their next poll and one of them takes over polling, and stops this
+// node's polling. The actor system keeps running, for the pipeline's own
+// stop. Leaving twice is the same as leaving once.
+func (n *Node) Leave() {
+	n.mu.Lock()
+	n.leaving = true
+	n.mu.Unlock()
+
+	_ = n.provider.Close()
+	if n.config.OnLeadership != nil {
+		n.config.OnLeadership(false)
+	}
+}
+
+// Stop leaves the cluster, if Leave was not called, and shuts down the
+// cluster, remote and the actor system.
 func (n *Node) Stop() {
-	n.config.Hub.SetRelay(nil)
+	n.Leave()
 	n.subscription.stop()
 	close(n.done)
 	<-n.finished
+	n.config.Hub.SetRelay(nil)
 	n.cluster.Shutdown(true)
-	_ = n.provider.Close()
 }

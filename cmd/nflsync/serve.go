@@ -106,7 +106,17 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return logger.With("component", "protoactor")
 	}))
-	defer system.Shutdown()
+	// A cluster member's Stop shuts the actor system down itself, after
+	// the pipeline stopped.
+	var node *membership.Node
+	defer func() {
+		if node != nil {
+			node.Stop()
+		}
+		if !system.IsStopped() {
+			system.Shutdown()
+		}
+	}()
 
 	hub := actors.NewHub()
 	registry, err := actors.NewRuleSetRegistry(scoring.Presets()...)
@@ -156,13 +166,13 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	pipeline.Snapshots.Leagues = leagues
 
 	if cfg.ClusterName != "" {
-		node, err := joinCluster(ctx, cfg, system, hub, pipeline, source, state.store, recorder, logger)
-		if err != nil {
+		state.keeper.SetMirrorWriteThrough(true)
+		if node, err = joinCluster(ctx, cfg, system, hub, pipeline, source, state.store, recorder, readiness, logger); err != nil {
 			return err
 		}
 		// Leaving the cluster first lets another node take over polling
 		// while this one stops.
-		defer node.Stop()
+		defer node.Leave()
 	}
 
 	sessions := websocket.NewHandler(system, hub, websocket.Options{
@@ -182,8 +192,11 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 // joinCluster joins the cluster that the NFL_SYNC_CLUSTER_* variables name.
 // The pipeline polls only while this node is the cluster's polling node; a
 // replay then continues from the week the last stored sync run revealed.
+// /readyz reports the source reached while the node sees a majority of its
+// peers.
 func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hub *actors.Hub, pipeline *actors.Pipeline,
-	source messages.Source, store messages.Store, recorder *metrics.Metrics, logger *slog.Logger) (*membership.Node, error) {
+	source messages.Source, store messages.Store, recorder *metrics.Metrics, readiness *metrics.Readiness,
+	logger *slog.Logger) (*membership.Node, error) {
 	node, err := membership.Start(system, membership.Config{
 		Name:         cfg.ClusterName,
 		BindAddr:     cfg.ClusterBindAddr,
@@ -192,7 +205,13 @@ func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hu
 		Hub:          hub,
 		Logger:       logger,
 
-		OnMembers: func(count int) { recorder.ClusterMembers.Set(float64(count)) },
+		// Only the polling node reaches the source, so the others count
+		// it reached while they are part of a majority, and a node on
+		// the small side of a partition leaves the load balancer.
+		OnTopology: func(members int, quorum bool) {
+			recorder.ClusterMembers.Set(float64(members))
+			readiness.SetSourceReached(quorum)
+		},
 		OnLeadership: func(leading bool) {
 			if !leading {
 				pipeline.Follow(system)
