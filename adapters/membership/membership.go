@@ -91,6 +91,10 @@ type Node struct {
 	leading bool
 	leaving bool
 
+	// callMu serializes the OnLeadership calls of the topology and of
+	// Leave, so that no call to lead follows the one of Leave.
+	callMu sync.Mutex
+
 	leadership chan bool
 	done       chan struct{}
 	finished   chan struct{}
@@ -236,13 +240,26 @@ func (n *Node) followLeadership() {
 	for {
 		select {
 		case leading := <-n.leadership:
-			n.logger.Info("cluster polling moved", "polling_here", leading)
-			if n.config.OnLeadership != nil {
-				n.config.OnLeadership(leading)
-			}
+			n.callLeadership(leading)
 		case <-n.done:
 			return
 		}
+	}
+}
+
+func (n *Node) callLeadership(leading bool) {
+	n.callMu.Lock()
+	defer n.callMu.Unlock()
+
+	n.mu.Lock()
+	leaving := n.leaving
+	n.mu.Unlock()
+	if leading && leaving {
+		return
+	}
+	n.logger.Info("cluster polling moved", "polling_here", leading)
+	if n.config.OnLeadership != nil {
+		n.config.OnLeadership(leading)
 	}
 }
 
@@ -259,13 +276,11 @@ func (n *Node) Leading() bool {
 // stop. Leaving twice is the same as leaving once.
 func (n *Node) Leave() {
 	n.mu.Lock()
-	n.leaving = true
+	n.leaving, n.leading = true, false
 	n.mu.Unlock()
 
 	_ = n.provider.Close()
-	if n.config.OnLeadership != nil {
-		n.config.OnLeadership(false)
-	}
+	n.callLeadership(false)
 }
 
 // Stop leaves the cluster, if Leave was not called, and shuts down the
