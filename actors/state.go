@@ -170,9 +170,9 @@ func (k *StateKeeper) PutPlayer(state *messages.PlayerState, changed []*messages
 
 	k.mu.Lock()
 	if written {
-		// TODO: a write of an older state of this player already in
-		// flight can still land after this one; only a failed
-		// write-through leaves one behind.
+		// TODO: an older state of this player that a failed
+		// write-through queued may be in flight and land after this
+		// write.
 		delete(k.pending.players, state.GetPlayerId())
 	} else {
 		k.pending.players[state.GetPlayerId()] = state
@@ -250,8 +250,9 @@ func (k *StateKeeper) PutInjuries(injuries []*messages.Injury) {
 }
 
 // PutGame queues a game for the mirror and the store. With write-through
-// on it writes the mirror first, and the queued copy writes the same state
-// again, which keeps one map for both targets; games are few.
+// on it writes the mirror first. The queued copy then writes the same state
+// again, so one map serves both targets, which costs little because games
+// are few.
 func (k *StateKeeper) PutGame(game *messages.Game) {
 	writeMirrorNow(k, "put_games", game, k.mirror.PutGames)
 
