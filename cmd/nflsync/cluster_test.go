@@ -342,6 +342,21 @@ func TestClusterFailover(t *testing.T) {
 		})
 	}
 
+	// Exactly one node polls. The first members to see a majority may
+	// choose another node before the third joins, so the check waits for
+	// a moment when one node's cycles grow and the others' do not. The
+	// clients connect after it, because a client that subscribes while
+	// polling moves, or while a cycle's messages are relayed, can find a
+	// change both in its snapshot and in a message (docs/CLUSTER.md).
+	var polling *clusterNode
+	waitFor(t, 60*time.Second, "one node polls", func() bool {
+		growing := pollingNodes(nodes, 2*time.Second)
+		if len(growing) == 1 {
+			polling = growing[0]
+		}
+		return len(growing) == 1
+	})
+
 	// Clients follow two players, one follower per player on every node.
 	players := []string{mahomesID, "00-0034857"}
 	var followers []*playerFollower
@@ -369,20 +384,8 @@ func TestClusterFailover(t *testing.T) {
 		}
 	}
 
-	// Exactly one node polls. The first members to see a majority may
-	// choose another node before the third joins, so the check waits for
-	// a moment when one node's cycles grow and the others' do not.
-	var polling *clusterNode
-	waitFor(t, 60*time.Second, "one node polls", func() bool {
-		growing := pollingNodes(nodes, 2*time.Second)
-		if len(growing) == 1 {
-			polling = growing[0]
-		}
-		return len(growing) == 1
-	})
-
 	// Kill the polling node once the replay is a few weeks in.
-	waitFor(t, 90*time.Second, "week 5 revealed", func() bool {
+	waitFor(t, 90*time.Second, "four weeks announced", func() bool {
 		points, _ := followers[0].snapshot()
 		return len(points) >= 4
 	})
