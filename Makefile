@@ -55,10 +55,12 @@ test: lint test-deps deploy-check
 
 # test-deps installs the servers and tools the tests start: the Hazelcast
 # jar (Maven), Prometheus and promtool (apt), Chromium, Node.js and
-# playwright-core (apt and npm).
+# playwright-core (apt and npm), and iproute2 (apt), whose ip command
+# builds the network namespaces of the cluster partition test.
 test-deps: hazelcast-jar
 	@sh scripts/prometheus/ensure.sh
 	@sh e2e/browser/ensure.sh
+	@command -v ip >/dev/null || { apt-get update -qq && apt-get install -y -qq iproute2; }
 
 fuzz:
 	@for target in $(FUZZ_TARGETS); do \

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -33,6 +34,31 @@ type clusterNode struct {
 	command *exec.Cmd
 	logPath string
 	exited  chan struct{}
+
+	// netns is the network namespace the node runs in, empty for the
+	// test's own. address is on that namespace's loopback.
+	netns string
+}
+
+// nodeSpec is where startNodes runs one node and what it binds.
+type nodeSpec struct {
+	netns        string
+	listenAddr   string
+	bindAddr     string // NFL_SYNC_CLUSTER_BIND_ADDR
+	providerPort int
+}
+
+// dial connects to address from the node's namespace.
+func (n *clusterNode) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	if n.netns != "" {
+		return dialInNamespace(n.netns)(ctx, network, address)
+	}
+	return (&net.Dialer{}).DialContext(ctx, network, address)
+}
+
+// httpClient returns a client that reaches the node's listeners.
+func (n *clusterNode) httpClient() *http.Client {
+	return &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: n.dial, DisableKeepAlives: true}}
 }
 
 // buildBinary builds cmd/nflsync once for the multi-process tests. Two
@@ -73,14 +99,34 @@ func freeLoopbackPorts(t *testing.T, count int) []int {
 // cluster on 127.0.0.1 sharing mongoURI and the Hazelcast member.
 func startClusterNodes(t *testing.T, binary, mongoURI, hazelcastAddress string, count int) []*clusterNode {
 	t.Helper()
+	ports := freeLoopbackPorts(t, 3*count)
+	var specs []nodeSpec
+	for i := range count {
+		specs = append(specs, nodeSpec{
+			listenAddr:   "127.0.0.1:" + strconv.Itoa(ports[3*i]),
+			bindAddr:     "127.0.0.1:" + strconv.Itoa(ports[3*i+1]),
+			providerPort: ports[3*i+2],
+		})
+	}
+	return startNodes(t, binary, mongoURI, hazelcastAddress, specs)
+}
+
+// startNodes starts one nflsync process per spec on the 2024 replay, one
+// cluster sharing mongoURI and the Hazelcast member. A node with a netns
+// runs in that namespace through `ip netns exec`.
+func startNodes(t *testing.T, binary, mongoURI, hazelcastAddress string, specs []nodeSpec) []*clusterNode {
+	t.Helper()
 	replay, err := filepath.Abs(filepath.Join("..", "..", "testdata", "replay", "2024"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ports := freeLoopbackPorts(t, 3*count)
 	var peers []string
-	for i := range count {
-		peers = append(peers, "127.0.0.1:"+strconv.Itoa(ports[3*i+2]))
+	for _, spec := range specs {
+		host, _, err := net.SplitHostPort(spec.bindAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		peers = append(peers, net.JoinHostPort(host, strconv.Itoa(spec.providerPort)))
 	}
 	database := fmt.Sprintf("nflsync_cluster_%d", time.Now().UnixNano())
 
@@ -94,18 +140,24 @@ func startClusterNodes(t *testing.T, binary, mongoURI, hazelcastAddress string, 
 	}
 
 	var nodes []*clusterNode
-	for i := range count {
+	for i, spec := range specs {
 		node := &clusterNode{
 			name:    fmt.Sprintf("node-%d", i+1),
-			address: "127.0.0.1:" + strconv.Itoa(ports[3*i]),
+			address: spec.listenAddr,
 			logPath: filepath.Join(logDir, fmt.Sprintf("nflsync-%d.log", i+1)),
 			exited:  make(chan struct{}),
+			netns:   spec.netns,
 		}
 		logFile, err := os.Create(node.logPath)
 		if err != nil {
 			t.Fatal(err)
 		}
+		// `ip netns exec` execs the binary in place, so the process
+		// that gets the signals below is nflsync itself.
 		node.command = exec.Command(binary, "serve")
+		if spec.netns != "" {
+			node.command = exec.Command("ip", "netns", "exec", spec.netns, binary, "serve")
+		}
 		node.command.Stdout = logFile
 		node.command.Stderr = logFile
 		node.command.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -120,8 +172,8 @@ func startClusterNodes(t *testing.T, binary, mongoURI, hazelcastAddress string, 
 			"NFL_SYNC_HAZELCAST_ADDRESSES="+hazelcastAddress,
 			"NFL_SYNC_HAZELCAST_CLUSTER_NAME="+hazelcasttest.ClusterName,
 			"NFL_SYNC_CLUSTER_NAME=nflsync-test",
-			"NFL_SYNC_CLUSTER_BIND_ADDR=127.0.0.1:"+strconv.Itoa(ports[3*i+1]),
-			"NFL_SYNC_CLUSTER_PROVIDER_PORT="+strconv.Itoa(ports[3*i+2]),
+			"NFL_SYNC_CLUSTER_BIND_ADDR="+spec.bindAddr,
+			"NFL_SYNC_CLUSTER_PROVIDER_PORT="+strconv.Itoa(spec.providerPort),
 			"NFL_SYNC_CLUSTER_PEERS="+strings.Join(peers, ","),
 			"NFL_SYNC_LOG_LEVEL=info",
 		)
@@ -172,8 +224,7 @@ func tail(text string, lines int) string {
 // labelled one, from the node's /metrics; ok is false when the node does
 // not answer.
 func (n *clusterNode) scrape(name string) (value float64, ok bool) {
-	client := http.Client{Timeout: 2 * time.Second}
-	response, err := client.Get("http://" + n.address + "/metrics")
+	response, err := n.httpClient().Get("http://" + n.address + "/metrics")
 	if err != nil {
 		return 0, false
 	}
@@ -207,8 +258,9 @@ func waitFor(t *testing.T, timeout time.Duration, what string, condition func() 
 }
 
 // playerFollower is a WebSocket client that follows one player through
-// reconnects and keeps, per week, the PPR points it was told. duplicates
-// counts weeks announced twice on one connection.
+// reconnects and keeps, per week, the PPR points it received. duplicates
+// counts weeks announced twice on one connection. After a reconnect it
+// sends resume with the last epoch and seq it saw, as web/nflsync.js does.
 type playerFollower struct {
 	playerID string
 
@@ -217,17 +269,64 @@ type playerFollower struct {
 	duplicates []string
 	node       string
 	conn       *websocket.Conn
+
+	// epoch and seq are the client's position on the player's stream.
+	epoch string
+	seq   uint64
+
+	// closes records how each connection ended, and resumes the
+	// "resumed" value of each resume ACK.
+	closes  []followerClose
+	resumes []bool
+}
+
+// followerClose is how one connection of a follower ended.
+type followerClose struct {
+	node string
+	at   time.Time
+
+	// code is the close code, -1 without a close frame.
+	code int
+
+	// status is the NODE_STATUS status received last on the connection,
+	// and reconnectAfter its reconnect_after_ms.
+	status         string
+	reconnectAfter time.Duration
+}
+
+// streamPosition is the part of a server message that moves a client's
+// position, and the fields of NODE_STATUS and of a resume ACK.
+type streamPosition struct {
+	Type             string `json:"type"`
+	Action           string `json:"action"`
+	Stream           string `json:"stream"`
+	Seq              uint64 `json:"seq"`
+	Epoch            string `json:"epoch"`
+	Resumed          *bool  `json:"resumed"`
+	Status           string `json:"status"`
+	ReconnectAfterMS int64  `json:"reconnect_after_ms"`
 }
 
 // follow connects to node and reads until the connection drops; it returns
 // then, and the caller may call it again with another node.
 func (f *playerFollower) follow(node *clusterNode) error {
-	conn, _, err := websocket.DefaultDialer.Dial("ws://"+node.address+"/ws", nil)
+	dialer := websocket.Dialer{NetDialContext: node.dial, HandshakeTimeout: 5 * time.Second}
+	conn, response, err := dialer.Dial("ws://"+node.address+"/ws", nil)
 	if err != nil {
-		return err
+		if response != nil {
+			return fmt.Errorf("dial %s: %w (HTTP status %d)", node.name, err, response.StatusCode)
+		}
+		return fmt.Errorf("dial %s: %w", node.name, err)
 	}
-	subscribe := `{"action":"subscribe_player","player_id":"` + f.playerID + `"}`
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(subscribe)); err != nil {
+	stream := "player:" + f.playerID
+
+	f.mu.Lock()
+	request := `{"action":"subscribe_player","player_id":"` + f.playerID + `"}`
+	if f.epoch != "" {
+		request = fmt.Sprintf(`{"action":"resume","streams":[{"stream":%q,"epoch":%q,"seq":%d}]}`, stream, f.epoch, f.seq)
+	}
+	f.mu.Unlock()
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(request)); err != nil {
 		conn.Close()
 		return err
 	}
@@ -238,16 +337,46 @@ func (f *playerFollower) follow(node *clusterNode) error {
 	// Weeks announced on this connection, by a SNAPSHOT item or a
 	// PLAYER_UPDATE, and the PPR points of each.
 	announced := make(map[int]string)
+	ended := followerClose{node: node.name, code: -1}
 	for {
 		_, payload, err := conn.ReadMessage()
 		if err != nil {
 			conn.Close()
+			var closeErr *websocket.CloseError
+			if errors.As(err, &closeErr) {
+				ended.code = closeErr.Code
+			}
+			ended.at = time.Now()
+			f.mu.Lock()
+			f.closes = append(f.closes, ended)
+			f.mu.Unlock()
 			return nil
 		}
 		var message serverMessage
 		if err := json.Unmarshal(payload, &message); err != nil {
 			conn.Close()
 			return fmt.Errorf("decode %s: %w", payload, err)
+		}
+		var position streamPosition
+		if err := json.Unmarshal(payload, &position); err != nil {
+			conn.Close()
+			return fmt.Errorf("decode %s: %w", payload, err)
+		}
+		if position.Type == "NODE_STATUS" {
+			ended.status = position.Status
+			ended.reconnectAfter = time.Duration(position.ReconnectAfterMS) * time.Millisecond
+		}
+		if position.Stream == stream && position.Epoch != "" {
+			f.mu.Lock()
+			if position.Type == "ACK" && position.Action == "resume" && position.Resumed != nil {
+				f.resumes = append(f.resumes, *position.Resumed)
+			}
+			// A resumed ACK's seq is the stream's, not the client's
+			// position, so it does not move the position.
+			if position.Type != "ACK" || position.Resumed == nil || !*position.Resumed {
+				f.epoch, f.seq = position.Epoch, position.Seq
+			}
+			f.mu.Unlock()
 		}
 		var items []json.RawMessage
 		switch message.Type {
