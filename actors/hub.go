@@ -145,8 +145,13 @@ type HubRelay func(stream string, payload []byte)
 // SetRelay makes the hub pass every payload that Publish takes to relay,
 // after it published the payload itself. With a relay set, Active reports
 // every stream active, because subscribers on other nodes are not known
-// here.
+// here, and Publish and PublishRelayed drop a payload that repeats the last
+// one of its item (hub_dedupe.go). A nil relay removes the relay.
 func (h *Hub) SetRelay(relay HubRelay) {
+	if relay == nil {
+		h.relay.Store(nil)
+		return
+	}
 	h.relay.Store(&relay)
 }
 
@@ -173,6 +178,10 @@ type hubStream struct {
 	// their payload sizes.
 	history      []*StreamMessage
 	historyBytes int
+
+	// lastContent maps each item of the stream to the content hash of its
+	// last published payload, while the hub has a relay (hub_dedupe.go).
+	lastContent map[string]uint64
 }
 
 // hubSessionKey identifies a session by value, so that two *actor.PID values for
@@ -330,11 +339,27 @@ func (h *Hub) publish(sender actor.SenderContext, stream string, payload []byte,
 	messageType := payloadType(body)
 	publishedAt := time.Now()
 
+	// Only a hub with a relay can get one change twice.
+	var item string
+	var contentHash uint64
+	compare := false
+	if h.relay.Load() != nil {
+		item, contentHash, compare = h.contentIdentity(body)
+	}
+
 	shard := h.shardFor(stream)
 	shard.mu.Lock()
 	defer shard.mu.Unlock()
 
 	state := shard.streamLocked(stream, true)
+	if compare {
+		if state.repeatsLocked(item, contentHash) {
+			slog.Debug("hub dropped a repeated payload", slog.String("stream", stream), slog.String("item", item),
+				slog.Bool("relayed", !relay))
+			return 0
+		}
+		state.rememberContentLocked(item, contentHash)
+	}
 	state.seq++
 	message := &StreamMessage{
 		Stream:      stream,
