@@ -95,6 +95,6 @@ func (h *Handler) isolatedRejection() *admissionError {
 		return nil
 	}
 	return &admissionError{status: 503, retryAfter: h.options.ReconnectMinDelay + retryJitter(), message: fmt.Sprintf(
-		"this nflsync node is cut off from its cluster (it sees %d of %d members) and gets no changes: connect to another node",
+		"this nflsync node reaches %d of its %d cluster members, not a majority, so it gets no changes: connect to another node",
 		h.isolated.members, h.isolated.peers)}
 }

@@ -91,8 +91,8 @@ func TestIsolateSendsNodeStatusAndCloses(t *testing.T) {
 	if response.Header.Get("Retry-After") == "" {
 		t.Error("dial while isolated: no Retry-After header")
 	}
-	if !strings.Contains(body, "cut off from its cluster") {
-		t.Errorf("dial while isolated: body %q does not say the node is cut off", body)
+	if !strings.Contains(body, "reaches 1 of its 3 cluster members") {
+		t.Errorf("dial while isolated: body %q does not give the member counts", body)
 	}
 
 	server.handler.Rejoin()
