@@ -56,10 +56,12 @@ test: lint test-deps deploy-check
 
 # test-deps installs the servers and tools the tests start: the Hazelcast
 # jar (Maven), Prometheus and promtool (apt), Chromium, Node.js and
-# playwright-core (apt and npm).
+# playwright-core (apt and npm), and iproute2 (apt), whose ip command
+# builds the network namespaces of the cluster partition test.
 test-deps: hazelcast-jar
 	@sh scripts/prometheus/ensure.sh
 	@sh e2e/browser/ensure.sh
+	@command -v ip >/dev/null || { apt-get update -qq && apt-get install -y -qq iproute2; }
 
 fuzz:
 	@for target in $(FUZZ_TARGETS); do \
@@ -99,4 +101,4 @@ hazelcast-jar:
 generate:
 	@command -v protoc >/dev/null || { apt-get update -qq && apt-get install -y -qq protobuf-compiler; }
 	GOBIN=$(GOBIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
-	PATH="$(GOBIN):$$PATH" protoc --go_out=messages --go_opt=paths=source_relative -I messages messages/nflsync.proto messages/league.proto messages/live.proto
+	PATH="$(GOBIN):$$PATH" protoc --go_out=messages --go_opt=paths=source_relative -I messages messages/nflsync.proto messages/league.proto messages/live.proto messages/nflsync_cluster.proto

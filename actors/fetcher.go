@@ -13,6 +13,9 @@ package actors
 //   - *actor.Terminated when a child stopped for good.
 //   - *actor.ReceiveTimeout when children did not reply in time.
 //   - *messages.Remirror, which it forwards to every child.
+//   - releaseChildren from the pipeline when this node starts or stops
+//     polling for a cluster; it stops every child, so that the next cycle
+//     starts actors that rehydrate from the mirror.
 //
 // It sends:
 //   - *messages.ObservePlayer to player actors, *messages.ObserveGame to
@@ -57,6 +60,10 @@ type loadResult struct {
 	snapshot *messages.Snapshot
 	err      error
 }
+
+// releaseChildren asks the fetcher to stop its children and reply with
+// itself once they stopped. It never leaves the node.
+type releaseChildren struct{}
 
 // fetcherConfig is the fetcher's part of the pipeline configuration.
 type fetcherConfig struct {
@@ -163,6 +170,10 @@ func (a *fetcherActor) Receive(ctx actor.Context) {
 		if !a.stopping {
 			a.forgetChild(message.GetWho())
 		}
+
+	case releaseChildren:
+		a.releaseChildren(ctx)
+		ctx.Respond(message)
 
 	case *messages.Remirror:
 		a.logger.Info("writing every player and game to the mirror again", "players", len(a.players), "games", len(a.games))
@@ -368,6 +379,26 @@ func (a *fetcherActor) child(ctx actor.Context, registry map[string]*actor.PID, 
 	ctx.Watch(pid)
 	registry[name] = pid
 	return pid
+}
+
+// releaseChildren stops every child and waits for each, so that a child
+// spawned later under the same name is a new actor that rehydrates. The
+// children are unwatched first, so their Terminated cannot remove the new
+// ones from the registries.
+func (a *fetcherActor) releaseChildren(ctx actor.Context) {
+	released := 0
+	for _, registry := range []map[string]*actor.PID{a.players, a.games, a.rows} {
+		for name, pid := range registry {
+			ctx.Unwatch(pid)
+			if err := ctx.StopFuture(pid).Wait(); err != nil {
+				a.logger.Warn("child actor did not stop in time", "name", name, "error", err)
+			}
+			delete(registry, name)
+			released++
+		}
+	}
+	a.currentSeason, a.currentWeek = 0, 0
+	a.logger.Info("player and game actors released", "actors", released)
 }
 
 func (a *fetcherActor) forgetChild(pid *actor.PID) {

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -130,6 +131,28 @@ type Hub struct {
 	seed   maphash.Seed
 	epoch  string
 	shards [hubShardCount]hubShard
+
+	// relay, when set, receives every payload published on this node, so
+	// that the other nodes of a cluster publish it to their sessions too.
+	relay atomic.Pointer[HubRelay]
+}
+
+// HubRelay hands a payload published on this node to the other nodes of the
+// cluster. The hub calls it under the stream's lock, so it must not block
+// and must not call the hub; sending to a remote PID only queues.
+type HubRelay func(stream string, payload []byte)
+
+// SetRelay makes the hub pass every payload that Publish takes to relay,
+// after it published the payload itself. With a relay set, Active reports
+// every stream active, because subscribers on other nodes are not known
+// here, and Publish and PublishRelayed drop a payload that repeats the last
+// one of its item (hub_dedupe.go). A nil relay removes the relay.
+func (h *Hub) SetRelay(relay HubRelay) {
+	if relay == nil {
+		h.relay.Store(nil)
+		return
+	}
+	h.relay.Store(&relay)
 }
 
 type hubShard struct {
@@ -155,6 +178,10 @@ type hubStream struct {
 	// their payload sizes.
 	history      []*StreamMessage
 	historyBytes int
+
+	// lastContent maps each item of the stream to the content hash of its
+	// last published payload, while the hub has a relay (hub_dedupe.go).
+	lastContent map[string]uint64
 }
 
 // hubSessionKey identifies a session by value, so that two *actor.PID values for
@@ -293,6 +320,16 @@ func (h *Hub) Unsubscribe(stream string, session *actor.PID) {
 // A send to a local session only appends to its mailbox, so the lock is
 // held for one append per subscriber.
 func (h *Hub) Publish(sender actor.SenderContext, stream string, payload []byte) (delivered int) {
+	return h.publish(sender, stream, payload, true)
+}
+
+// PublishRelayed is Publish for a payload that another node's hub relayed:
+// it is published to this node's sessions and not relayed again.
+func (h *Hub) PublishRelayed(sender actor.SenderContext, stream string, payload []byte) (delivered int) {
+	return h.publish(sender, stream, payload, false)
+}
+
+func (h *Hub) publish(sender actor.SenderContext, stream string, payload []byte, relay bool) (delivered int) {
 	body := bytes.TrimSpace(payload)
 	if len(body) < 2 || body[0] != '{' || body[len(body)-1] != '}' {
 		slog.Error("hub dropped a payload that is not a JSON object", slog.String("stream", stream),
@@ -302,11 +339,27 @@ func (h *Hub) Publish(sender actor.SenderContext, stream string, payload []byte)
 	messageType := payloadType(body)
 	publishedAt := time.Now()
 
+	// Only a hub with a relay can get one change twice.
+	var item string
+	var contentHash uint64
+	compare := false
+	if h.relay.Load() != nil {
+		item, contentHash, compare = h.contentIdentity(body)
+	}
+
 	shard := h.shardFor(stream)
 	shard.mu.Lock()
 	defer shard.mu.Unlock()
 
 	state := shard.streamLocked(stream, true)
+	if compare {
+		if state.repeatsLocked(item, contentHash) {
+			slog.Debug("hub dropped a repeated payload", slog.String("stream", stream), slog.String("item", item),
+				slog.Bool("relayed", !relay))
+			return 0
+		}
+		state.rememberContentLocked(item, contentHash)
+	}
 	state.seq++
 	message := &StreamMessage{
 		Stream:      stream,
@@ -319,6 +372,14 @@ func (h *Hub) Publish(sender actor.SenderContext, stream string, payload []byte)
 
 	for _, session := range state.subscribers {
 		sender.Send(session, message)
+	}
+
+	// Relaying under the lock keeps the other nodes' order of one
+	// stream's messages the same as here.
+	if relay {
+		if forward := h.relay.Load(); forward != nil {
+			(*forward)(stream, body)
+		}
 	}
 	return len(state.subscribers)
 }
@@ -398,6 +459,10 @@ func (h *Hub) Subscribers(stream string) int {
 // started: it has subscribers, or a history that a reconnecting client may
 // resume from. Publishers skip encoding messages for inactive streams.
 func (h *Hub) Active(stream string) bool {
+	if h.relay.Load() != nil {
+		return true
+	}
+
 	shard := h.shardFor(stream)
 	shard.mu.Lock()
 	defer shard.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -68,12 +69,17 @@ type PipelineConfig struct {
 
 // Pipeline is the running set of top-level actors.
 type Pipeline struct {
-	Scheduler *actor.PID // nil when polling is off
+	Scheduler *actor.PID // nil when polling is off; read it before Lead or Follow
 	Fetcher   *actor.PID
 	Scorer    *actor.PID
 
 	// Snapshots serves the snapshots that new subscribers get.
 	Snapshots *Snapshots
+
+	// newScheduler makes the scheduler's props; mu guards Scheduler once
+	// Lead and Follow run.
+	newScheduler func() *actor.Props
+	mu           sync.Mutex
 }
 
 // StartPipeline spawns the scorer, the fetcher and, when polling is on, the
@@ -133,11 +139,56 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 		playerHook:  config.playerHook,
 	}))
 
+	pipeline.newScheduler = func() *actor.Props {
+		return newSchedulerProps(config.Clock, pipeline.Fetcher, config.LiveInterval, config.OffseasonInterval, recorder, logger)
+	}
 	if config.Polling {
-		pipeline.Scheduler = system.Root.Spawn(newSchedulerProps(config.Clock, pipeline.Fetcher,
-			config.LiveInterval, config.OffseasonInterval, recorder, logger))
+		pipeline.Scheduler = system.Root.Spawn(pipeline.newScheduler())
 	}
 	return pipeline, nil
+}
+
+// releaseTimeout bounds the wait for the fetcher to stop its children.
+const releaseTimeout = time.Minute
+
+// Lead makes this node the one that polls, for a cluster whose member
+// chosen to poll changed to this node. The fetcher's player and game actors
+// are stopped first, so that the next cycle's actors rehydrate from the
+// mirror what the previous polling node wrote. Leading twice is the same
+// as leading once.
+func (p *Pipeline) Lead(system *actor.ActorSystem) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.Scheduler != nil {
+		return
+	}
+
+	p.release(system)
+	p.Scheduler = system.Root.Spawn(p.newScheduler())
+}
+
+// Follow stops this node's polling: the scheduler, then the fetcher's
+// player and game actors, whose state would grow old while another node
+// polls. A cycle in progress finishes. Following twice is the same as
+// following once.
+func (p *Pipeline) Follow(system *actor.ActorSystem) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.Scheduler == nil {
+		return
+	}
+
+	if err := system.Root.StopFuture(p.Scheduler).Wait(); err != nil {
+		system.Logger().Warn("scheduler did not stop in time", "error", err)
+	}
+	p.Scheduler = nil
+	p.release(system)
+}
+
+func (p *Pipeline) release(system *actor.ActorSystem) {
+	if _, err := system.Root.RequestFuture(p.Fetcher, releaseChildren{}, releaseTimeout).Result(); err != nil {
+		system.Logger().Warn("fetcher did not release its actors in time", "error", err)
+	}
 }
 
 // Stop stops the pipeline's actors, the scheduler first so that no new
@@ -146,6 +197,8 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 // It waits until each has stopped, children included, so that no actor
 // reads or writes state after the caller closes the store and the mirror.
 func (p *Pipeline) Stop(system *actor.ActorSystem) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, pid := range []*actor.PID{p.Scheduler, p.Fetcher, p.Scorer} {
 		if pid == nil {
 			continue

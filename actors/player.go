@@ -60,6 +60,17 @@ type playerActor struct {
 
 	// live are the provisional ESPN rows of weeks without an nflverse row.
 	live map[seasonWeek]*messages.PlayerWeek
+
+	// outbox holds the deltas of the poll being observed until the state
+	// was handed to the StateKeeper; it is reused between polls.
+	outbox []outgoingDelta
+}
+
+// outgoingDelta is a delta waiting to be sent, with the row it replaced
+// (nil for a new row) for scoring the points before the change.
+type outgoingDelta struct {
+	previous *messages.PlayerWeek
+	delta    *messages.PlayerStatsDelta
 }
 
 func newPlayerProps(playerID string, scorer *actor.PID, scoring *deltaScorer, state *StateKeeper, now func() time.Time,
@@ -78,10 +89,19 @@ func (a *playerActor) Receive(ctx actor.Context) {
 		if a.hook != nil {
 			a.hook(a.playerID)
 		}
-		changed := a.observe(ctx, message)
+		changed := a.observe(message)
 		if len(changed) > 0 {
 			a.state.PutPlayer(a.snapshot(), changed)
 		}
+
+		// The deltas leave after the state was handed over, so that a
+		// mirror in write-through mode has it before any client hears
+		// of it.
+		for i, outgoing := range a.outbox {
+			a.send(ctx, outgoing.previous, outgoing.delta)
+			a.outbox[i] = outgoingDelta{}
+		}
+		a.outbox = a.outbox[:0]
 		ctx.Respond(&messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(len(changed))})
 
 	case *messages.ObserveLivePlayer:
@@ -130,9 +150,9 @@ func (a *playerActor) snapshot() *messages.PlayerState {
 }
 
 // observe compares each row with the last one seen for its week, stores the
-// rows that changed, sends one delta per changed week and returns the
-// changed rows.
-func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer) []*messages.PlayerWeek {
+// rows that changed, queues one delta per changed week in the outbox and
+// returns the changed rows.
+func (a *playerActor) observe(message *messages.ObservePlayer) []*messages.PlayerWeek {
 	if len(a.weeks) == 0 {
 		// A first poll brings every week played so far.
 		a.weeks = make(map[seasonWeek]*messages.PlayerWeek, len(message.GetWeeks()))
@@ -164,14 +184,14 @@ func (a *playerActor) observe(ctx actor.Context, message *messages.ObservePlayer
 			changed = make([]*messages.PlayerWeek, 0, len(message.GetWeeks()))
 		}
 		changed = append(changed, row)
-		a.send(ctx, previous, &messages.PlayerStatsDelta{
+		a.outbox = append(a.outbox, outgoingDelta{previous: previous, delta: &messages.PlayerStatsDelta{
 			Current:   row,
 			Changes:   changes,
 			FirstSeen: !seen,
 			Correction: len(changes) > 0 &&
 				(replacing || isEarlierWeek(key, message.GetCurrentSeason(), message.GetCurrentWeek())),
 			DetectedUnixNano: a.now().UnixNano(),
-		})
+		}})
 	}
 	return changed
 }

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nflsync/nflsync/messages"
@@ -84,6 +85,41 @@ type StateKeeper struct {
 	// key; after Preload the store is never read per key.
 	preloaded   stateBatch
 	preloadDone bool
+
+	// writeThrough makes PutPlayer and PutGame write the mirror before
+	// they return; see SetMirrorWriteThrough.
+	writeThrough atomic.Bool
+}
+
+// stateWriteThroughTimeout bounds one write-through mirror write. A write
+// that fails or times out is queued as usual.
+const stateWriteThroughTimeout = 5 * time.Second
+
+// SetMirrorWriteThrough makes PutPlayer and PutGame write the player's or
+// game's state to the mirror before they return, instead of in the next
+// batch. A cluster needs it: when the polling node dies, the node that
+// takes over rehydrates from the mirror, which must then contain every
+// change that a client received, or the change would be announced twice.
+// The store writes stay batched.
+func (k *StateKeeper) SetMirrorWriteThrough(on bool) {
+	k.writeThrough.Store(on)
+}
+
+// writeMirrorNow writes one entry to the mirror when write-through is on
+// and reports whether it was written.
+func writeMirrorNow[V any](k *StateKeeper, operation string, value V, put func(context.Context, []V) error) bool {
+	if !k.writeThrough.Load() {
+		return false
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), stateWriteThroughTimeout)
+	defer cancel()
+	err := k.timed(ctx, "mirror", operation, func(ctx context.Context) error { return put(ctx, []V{value}) })
+	if err != nil {
+		k.logger.Warn("write-through to the mirror failed, queuing the state", "operation", operation, "error", err)
+		return false
+	}
+	return true
 }
 
 // stateLane is the queue of one flush loop.
@@ -164,8 +200,17 @@ func weekKey(row *messages.PlayerWeek) string {
 // PutPlayer queues a player's whole state for the mirror and the changed
 // rows for the store. The caller must not modify them afterwards.
 func (k *StateKeeper) PutPlayer(state *messages.PlayerState, changed []*messages.PlayerWeek) {
+	written := writeMirrorNow(k, "put_players", state, k.mirror.PutPlayers)
+
 	k.mu.Lock()
-	k.toMirror.pending.players[state.GetPlayerId()] = state
+	if written {
+		// TODO: an older state of this player that a failed
+		// write-through queued may be in flight and land after this
+		// write.
+		delete(k.toMirror.pending.players, state.GetPlayerId())
+	} else {
+		k.toMirror.pending.players[state.GetPlayerId()] = state
+	}
 	if k.store != nil {
 		for _, row := range changed {
 			k.toStore.pending.weeks[weekKey(row)] = row
@@ -173,7 +218,9 @@ func (k *StateKeeper) PutPlayer(state *messages.PlayerState, changed []*messages
 	}
 	k.mu.Unlock()
 
-	k.toMirror.signal()
+	if !written {
+		k.toMirror.signal()
+	}
 	if k.store != nil && len(changed) > 0 {
 		k.toStore.signal()
 	}
@@ -252,8 +299,12 @@ func (k *StateKeeper) MirrorGame(game *messages.Game) {
 	k.toMirror.signal()
 }
 
-// PutGame queues a game for the mirror and the store.
+// PutGame queues a game for the mirror and the store. With write-through
+// on it writes the mirror first. The queued copy then writes the same state
+// again, which costs little because games are few.
 func (k *StateKeeper) PutGame(game *messages.Game) {
+	writeMirrorNow(k, "put_games", game, k.mirror.PutGames)
+
 	k.mu.Lock()
 	k.toMirror.pending.games[game.GetGameId()] = game
 	if k.store != nil {

@@ -160,10 +160,14 @@ func retryJitter() time.Duration {
 func (h *Handler) admit(r *http.Request) (*Claims, *admissionError) {
 	h.mu.Lock()
 	shuttingDown := h.shuttingDown
+	isolated := h.isolatedRejection()
 	h.mu.Unlock()
 	if shuttingDown {
 		return nil, &admissionError{status: http.StatusServiceUnavailable,
 			message: "nflsync is shutting down: reconnect later", retryAfter: h.options.ReconnectMinDelay + retryJitter()}
+	}
+	if isolated != nil {
+		return nil, isolated
 	}
 
 	if allowed, wait := h.connectionRate.allow(h.now()); !allowed {

@@ -36,6 +36,10 @@ type connection struct {
 	closeCode   int
 	closeReason string
 
+	// lastMessage, when not nil, is written before the close frame, in
+	// place of the messages still queued. It is set with closeCode.
+	lastMessage []byte
+
 	// closedBySession is set when the session actor called Close, which it
 	// does only when it stops.
 	closedBySession atomic.Bool
@@ -103,9 +107,16 @@ func (c *connection) abort() {
 }
 
 func (c *connection) closeWith(code int, reason string) {
+	c.closeAfter(nil, code, reason)
+}
+
+// closeAfter is closeWith that first writes message, which is dropped when
+// the connection already started to close.
+func (c *connection) closeAfter(message []byte, code int, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeCode = code
 		c.closeReason = reason
+		c.lastMessage = message
 		close(c.done)
 	})
 }
@@ -156,11 +167,23 @@ func (c *connection) writeLoop() {
 	}
 }
 
-// writeClose sends the close frame recorded by Close, if any, and waits up to
-// closeGracePeriod for the client's reply, which ends the read loop.
+// writeClose sends the last message and the close frame recorded by Close or
+// closeAfter, if any, and waits up to closeGracePeriod for the client's
+// reply, which ends the read loop.
 func (c *connection) writeClose() {
 	if c.closeCode == 0 {
 		return
+	}
+
+	if c.lastMessage != nil {
+		if err := c.ws.SetWriteDeadline(time.Now().Add(c.options.WriteTimeout)); err != nil {
+			c.logger.Debug("set WebSocket write deadline failed", slog.Any("error", err))
+			return
+		}
+		if err := c.ws.WriteMessage(gorilla.TextMessage, c.lastMessage); err != nil {
+			c.logger.Debug("write last message before the close frame failed", slog.Any("error", err))
+			return
+		}
 	}
 
 	message := gorilla.FormatCloseMessage(c.closeCode, c.closeReason)

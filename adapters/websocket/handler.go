@@ -252,6 +252,9 @@ type Handler struct {
 	connections  map[*connection]struct{}
 	shuttingDown bool
 
+	// isolated is set between Isolate and Rejoin.
+	isolated *isolation
+
 	// active counts admitted requests until their connection has ended.
 	active sync.WaitGroup
 }
@@ -318,15 +321,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	<-conn.writerDone
 }
 
-// track registers a connection for Shutdown. A connection that was admitted
-// just before Shutdown started is closed at once.
+// track registers a connection for Shutdown and Isolate. A connection that
+// was admitted just before either started is closed at once.
 func (h *Handler) track(conn *connection) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 
 	h.connections[conn] = struct{}{}
-	if h.shuttingDown {
+	switch {
+	case h.shuttingDown:
 		conn.closeWith(ServiceRestartCloseCode, h.reconnectHint())
+	case h.isolated != nil:
+		h.closeIsolated(conn, h.isolated.members, h.isolated.peers)
 	}
 }
 
@@ -367,12 +373,22 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 // reconnectHint returns the close reason of ServiceRestartCloseCode: a
 // random delay between ReconnectMinDelay and ReconnectMaxDelay.
 func (h *Handler) reconnectHint() string {
+	return reconnectReason(h.reconnectDelay())
+}
+
+// reconnectDelay returns a uniformly random delay between ReconnectMinDelay
+// and ReconnectMaxDelay.
+func (h *Handler) reconnectDelay() time.Duration {
 	window := h.options.ReconnectMaxDelay - h.options.ReconnectMinDelay
 	delay := h.options.ReconnectMinDelay
 	if window > 0 {
 		delay += time.Duration(rand.Int64N(int64(window) + 1))
 	}
+	return delay
+}
 
+// reconnectReason returns the close reason {"reconnect_after_ms":N}.
+func reconnectReason(delay time.Duration) string {
 	hint, err := json.Marshal(struct {
 		ReconnectAfterMS int64 `json:"reconnect_after_ms"`
 	}{delay.Milliseconds()})

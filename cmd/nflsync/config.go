@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,12 @@ type config struct {
 	// HazelcastAddresses empty means: an in-memory mirror (one node only).
 	HazelcastAddresses   []string
 	HazelcastClusterName string
+
+	// ClusterName empty means: no cluster, this node polls on its own.
+	ClusterName         string
+	ClusterBindAddr     string
+	ClusterProviderPort int
+	ClusterPeers        []string
 
 	MetricsAddr    string
 	PprofAddr      string
@@ -81,6 +88,10 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		HazelcastAddresses:   splitList(getenv("NFL_SYNC_HAZELCAST_ADDRESSES")),
 		HazelcastClusterName: valueOr(getenv("NFL_SYNC_HAZELCAST_CLUSTER_NAME"), "dev"),
 
+		ClusterName:     getenv("NFL_SYNC_CLUSTER_NAME"),
+		ClusterBindAddr: valueOr(getenv("NFL_SYNC_CLUSTER_BIND_ADDR"), "127.0.0.1:6331"),
+		ClusterPeers:    splitList(getenv("NFL_SYNC_CLUSTER_PEERS")),
+
 		MetricsAddr:    getenv("NFL_SYNC_METRICS_ADDR"),
 		PprofAddr:      getenv("NFL_SYNC_PPROF_ADDR"),
 		AllowedOrigins: getenv("NFL_SYNC_ALLOWED_ORIGINS"),
@@ -114,6 +125,10 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, err
 	}
 	if cfg.ConnectionBurst, err = parseCount(getenv, "NFL_SYNC_WS_CONNECTION_BURST"); err != nil {
+		return nil, err
+	}
+
+	if err := loadClusterConfig(getenv, cfg); err != nil {
 		return nil, err
 	}
 
@@ -184,4 +199,35 @@ func parseCount(getenv func(string) string, name string) (int, error) {
 		return 0, fmt.Errorf("invalid %s %q: use a whole number greater than 0", name, value)
 	}
 	return count, nil
+}
+
+// loadClusterConfig checks the NFL_SYNC_CLUSTER_* variables, which matter
+// only when NFL_SYNC_CLUSTER_NAME is set.
+func loadClusterConfig(getenv func(string) string, cfg *config) error {
+	cfg.ClusterProviderPort = 6330
+	if value := getenv("NFL_SYNC_CLUSTER_PROVIDER_PORT"); value != "" {
+		port, err := strconv.Atoi(value)
+		if err != nil || port <= 0 || port > 65535 {
+			return fmt.Errorf("invalid NFL_SYNC_CLUSTER_PROVIDER_PORT %q: use a port number from 1 to 65535", value)
+		}
+		cfg.ClusterProviderPort = port
+	}
+	if cfg.ClusterName == "" {
+		return nil
+	}
+
+	host, port, err := net.SplitHostPort(cfg.ClusterBindAddr)
+	if err != nil || host == "" || port == "" || port == "0" {
+		return fmt.Errorf("invalid NFL_SYNC_CLUSTER_BIND_ADDR %q: use host:port with a fixed port, such as 10.0.0.5:6331", cfg.ClusterBindAddr)
+	}
+	if len(cfg.ClusterPeers) == 0 {
+		return fmt.Errorf("NFL_SYNC_CLUSTER_PEERS is empty: list every member's host:port (NFL_SYNC_CLUSTER_PROVIDER_PORT), this node's included")
+	}
+	if len(cfg.HazelcastAddresses) == 0 {
+		return fmt.Errorf("NFL_SYNC_CLUSTER_NAME needs NFL_SYNC_HAZELCAST_ADDRESSES: the node that takes over polling reads the actors' state from the shared mirror")
+	}
+	if cfg.MongoURI == "" {
+		return fmt.Errorf("NFL_SYNC_CLUSTER_NAME needs NFL_SYNC_MONGO_URI: the nodes share one MongoDB, and the embedded FerretDB is private to its process")
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/nflsync/nflsync/actors"
 	"github.com/nflsync/nflsync/actors/scoring"
 	"github.com/nflsync/nflsync/adapters/httpapi"
+	"github.com/nflsync/nflsync/adapters/membership"
 	"github.com/nflsync/nflsync/adapters/mongo"
 	"github.com/nflsync/nflsync/adapters/nflverse"
 	"github.com/nflsync/nflsync/adapters/websocket"
@@ -29,6 +30,15 @@ import (
 
 // shutdownTimeout bounds the graceful stop of the HTTP server.
 const shutdownTimeout = 10 * time.Second
+
+// errClusterIsolated stops a cluster node that lost the majority of its
+// peers after it had one. protoactor's member list blocks every member that
+// failed a health check, by member id and for the life of the process, so
+// the node could never see those peers again. The exit lets the supervisor
+// restart it with a new member id, which the peers accept once the network
+// is back.
+var errClusterIsolated = errors.New("cut off from the majority of the cluster's peers, " +
+	"which block this member for good: exiting so that a restart rejoins with a new member id")
 
 // runServe runs the server until SIGINT or SIGTERM.
 func runServe(args []string, getenv func(string) string, stderr io.Writer) int {
@@ -60,6 +70,9 @@ func runServe(args []string, getenv func(string) string, stderr io.Writer) int {
 // reverse order. When ready is not nil it receives the listener's address
 // once the server accepts connections.
 func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- string) error {
+	ctx, stopServe := context.WithCancelCause(ctx)
+	defer stopServe(nil)
+
 	stopPprof, err := startPprof(cfg.PprofAddr, logger)
 	if err != nil {
 		return fmt.Errorf("listen for pprof on NFL_SYNC_PPROF_ADDR %s: %w", cfg.PprofAddr, err)
@@ -105,7 +118,17 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return logger.With("component", "protoactor")
 	}))
-	defer system.Shutdown()
+	// A cluster member's Stop shuts the actor system down itself, after
+	// the pipeline stopped.
+	var node *membership.Node
+	defer func() {
+		if node != nil {
+			node.Stop()
+		}
+		if !system.IsStopped() {
+			system.Shutdown()
+		}
+	}()
 
 	hub := actors.NewHub()
 	registry, err := actors.NewRuleSetRegistry(scoring.Presets()...)
@@ -139,7 +162,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		Leagues:           leagues.PID(),
 		LiveInterval:      cfg.Interval,
 		OffseasonInterval: cfg.OffseasonInterval,
-		Polling:           cfg.Enabled,
+		Polling:           cfg.Enabled && cfg.ClusterName == "",
 		Logger:            logger,
 		CycleListeners:    listeners,
 	})
@@ -164,8 +187,88 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		ConnectionRate:      float64(cfg.ConnectionRate),
 		ConnectionBurst:     cfg.ConnectionBurst,
 	})
+
+	if cfg.ClusterName != "" {
+		state.keeper.SetMirrorWriteThrough(true)
+
+		// Until the node sees a majority of its peers it gets no
+		// changes, so WebSocket upgrades are rejected.
+		sessions.Isolate(1, len(cfg.ClusterPeers))
+		if node, err = joinCluster(ctx, cfg, system, hub, pipeline, sessions, source, state.store, recorder,
+			readiness, stopServe, logger); err != nil {
+			return err
+		}
+		// Leaving the cluster first lets another node take over polling
+		// while this one stops.
+		defer node.Leave()
+	}
+
 	api := httpapi.NewHandler(leagues, httpapi.Options{AdminAPIKey: cfg.AdminAPIKey, Logger: logger})
-	return serveHTTP(ctx, cfg, logger, ready, sessions, api, recorder, readiness)
+	if err := serveHTTP(ctx, cfg, logger, ready, sessions, api, recorder, readiness); err != nil {
+		return err
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, errClusterIsolated) {
+		return cause
+	}
+	return nil
+}
+
+// joinCluster joins the cluster that the NFL_SYNC_CLUSTER_* variables name.
+// The pipeline polls only while this node is the cluster's polling node; a
+// replay then continues from the week the last stored sync run revealed.
+// /readyz reports the source reached, and sessions accepts WebSocket
+// clients, while the node sees a majority of its peers. When the node stops
+// seeing one after it had one, sessions tells its clients with NODE_STATUS
+// and closes them, and stop ends the process with errClusterIsolated.
+func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hub *actors.Hub, pipeline *actors.Pipeline,
+	sessions *websocket.Handler, source messages.Source, store messages.Store, recorder *metrics.Metrics,
+	readiness *metrics.Readiness, stop context.CancelCauseFunc, logger *slog.Logger) (*membership.Node, error) {
+	var hadQuorum atomic.Bool
+	node, err := membership.Start(system, membership.Config{
+		Name:         cfg.ClusterName,
+		BindAddr:     cfg.ClusterBindAddr,
+		ProviderPort: cfg.ClusterProviderPort,
+		Peers:        cfg.ClusterPeers,
+		Hub:          hub,
+		Logger:       logger,
+
+		// Only the polling node reaches the source, so the others count
+		// it reached while they are part of a majority, and a node on
+		// the small side of a partition leaves the load balancer.
+		OnTopology: func(members int, quorum bool) {
+			recorder.ClusterMembers.Set(float64(members))
+			readiness.SetSourceReached(quorum)
+			if quorum {
+				hadQuorum.Store(true)
+				sessions.Rejoin()
+				return
+			}
+
+			sessions.Isolate(members, len(cfg.ClusterPeers))
+			if hadQuorum.Load() {
+				logger.Error("cluster node isolated, stopping", "members", members,
+					"peers", len(cfg.ClusterPeers), "error", errClusterIsolated)
+				stop(errClusterIsolated)
+			}
+		},
+		OnLeadership: func(leading bool) {
+			if !leading {
+				pipeline.Follow(system)
+				return
+			}
+			if !cfg.Enabled {
+				return
+			}
+			if replay, ok := source.(*nflverse.Replay); ok {
+				resumeReplay(ctx, replay, store, logger)
+			}
+			pipeline.Lead(system)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("join cluster %s (NFL_SYNC_CLUSTER_NAME): %w", cfg.ClusterName, err)
+	}
+	return node, nil
 }
 
 // startLeagues starts the leagues directory over the stored leagues. A

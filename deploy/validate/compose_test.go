@@ -51,6 +51,7 @@ func checkCompose(compose map[string]any, composeDir string, scrapeTargets []str
 		if addresses := lookupString(environment, "NFL_SYNC_HAZELCAST_ADDRESSES"); addresses != "hazelcast:5701" {
 			problems = append(problems, fmt.Errorf("compose service %s: NFL_SYNC_HAZELCAST_ADDRESSES %q, want hazelcast:5701", name, addresses))
 		}
+		problems = append(problems, checkComposeClusterNode(name, service, environment)...)
 		clusterName := lookupString(environment, "NFL_SYNC_HAZELCAST_CLUSTER_NAME")
 		if memberName := lookupString(services, "hazelcast", "environment", "HZ_CLUSTERNAME"); clusterName != memberName {
 			problems = append(problems, fmt.Errorf("compose service %s: NFL_SYNC_HAZELCAST_CLUSTER_NAME %q differs from the member's HZ_CLUSTERNAME %q", name, clusterName, memberName))
@@ -62,6 +63,37 @@ func checkCompose(compose map[string]any, composeDir string, scrapeTargets []str
 	}
 	if condition := lookupString(services, "grafana", "depends_on", "prometheus", "condition"); condition != "service_healthy" {
 		problems = append(problems, fmt.Errorf("compose service grafana: depends_on prometheus condition %q, want service_healthy", condition))
+	}
+	return problems
+}
+
+// checkComposeClusterNode checks that a node joins the nflsync cluster:
+// it binds the cluster ports on its own service name, lists every node as a
+// peer and exposes both ports to the other containers.
+func checkComposeClusterNode(name string, service, environment map[string]any) []error {
+	var problems []error
+	if lookupString(environment, "NFL_SYNC_CLUSTER_NAME") == "" {
+		problems = append(problems, fmt.Errorf("compose service %s: NFL_SYNC_CLUSTER_NAME is empty", name))
+	}
+	bindAddr := lookupString(environment, "NFL_SYNC_CLUSTER_BIND_ADDR")
+	if host, _, _ := strings.Cut(bindAddr, ":"); host != name {
+		problems = append(problems, fmt.Errorf("compose service %s: NFL_SYNC_CLUSTER_BIND_ADDR %q, want %s:PORT, the name the other nodes reach it at", name, bindAddr, name))
+	}
+	providerPort := lookupString(environment, "NFL_SYNC_CLUSTER_PROVIDER_PORT")
+	peers := strings.Split(lookupString(environment, "NFL_SYNC_CLUSTER_PEERS"), ",")
+	for _, node := range nflsyncNodes {
+		if !slices.Contains(peers, node+":"+providerPort) {
+			problems = append(problems, fmt.Errorf("compose service %s: NFL_SYNC_CLUSTER_PEERS %v lacks %s:%s", name, peers, node, providerPort))
+		}
+	}
+	var exposed []string
+	for _, port := range lookupList(service, "expose") {
+		exposed = append(exposed, fmt.Sprint(port))
+	}
+	for _, port := range []string{providerPort, portOf(bindAddr)} {
+		if !slices.Contains(exposed, port) {
+			problems = append(problems, fmt.Errorf("compose service %s: expose %v lacks cluster port %s", name, exposed, port))
+		}
 	}
 	return problems
 }
@@ -151,6 +183,9 @@ func TestComposeRejectsBrokenFiles(t *testing.T) {
 		"unscraped node":      {"  nflsync-3:\n", "  nflsync-4:\n"},
 		"unhealthy condition": {"condition: service_healthy", "condition: service_started"},
 		"cluster name":        {"HZ_CLUSTERNAME: nflsync", "HZ_CLUSTERNAME: dev"},
+		"missing peer":        {",nflsync-3:6330", ""},
+		"wrong bind host":     {"NFL_SYNC_CLUSTER_BIND_ADDR: nflsync-2:6331", "NFL_SYNC_CLUSTER_BIND_ADDR: 0.0.0.0:6331"},
+		"unexposed port":      {`    - "6331"`, `    - "6332"`},
 	}
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {

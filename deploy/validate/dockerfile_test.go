@@ -110,7 +110,7 @@ func checkDockerfile(text string) []error {
 	}
 
 	exposed := strings.Fields(strings.Join(runtime.arguments("EXPOSE"), " "))
-	for _, port := range []string{"8080", "9090"} {
+	for _, port := range []string{"8080", "9090", "6330", "6331"} {
 		if !slices.Contains(exposed, port) {
 			problems = append(problems, fmt.Errorf("Dockerfile: EXPOSE lacks %s (exposed: %v)", port, exposed))
 		}
@@ -155,7 +155,7 @@ func TestDockerfileRuntimeSettings(t *testing.T) {
 	reportProblems(t, checkDockerfile(text))
 
 	if user := dockerfileUser(text); user != "10001" {
-		t.Errorf("Dockerfile: USER %q, want 10001 (deploy/k8s/deployment.yaml's runAsUser)", user)
+		t.Errorf("Dockerfile: USER %q, want 10001 (deploy/k8s/statefulset.yaml's runAsUser)", user)
 	}
 }
 

@@ -132,7 +132,7 @@ func TestVariablesReadByNflsync(t *testing.T) {
 		"deploy/Dockerfile",
 		"deploy/docker-compose.yml",
 		"deploy/k8s/configmap.yaml",
-		"deploy/k8s/deployment.yaml",
+		"deploy/k8s/statefulset.yaml",
 		"docs/CLUSTER.md",
 	}
 	for _, file := range files {

@@ -69,47 +69,45 @@ func checkKubernetes(objects kubernetesObjects, imageUser string) []error {
 		problems = append(problems, fmt.Errorf(format, arguments...))
 	}
 
-	deployment := objects["Deployment/nflsync"]
+	deployment := objects["StatefulSet/nflsync"]
 	configMap := objects["ConfigMap/nflsync"]
 	if deployment == nil || configMap == nil {
-		return []error{fmt.Errorf("deploy/k8s needs Deployment/nflsync and ConfigMap/nflsync, found %v", sortedObjectKeys(objects))}
+		return []error{fmt.Errorf("deploy/k8s needs StatefulSet/nflsync and ConfigMap/nflsync, found %v", sortedObjectKeys(objects))}
 	}
 
-	if replicas, _ := lookup(deployment, "spec", "replicas").(int); replicas != 1 {
-		add("Deployment: replicas %v, want 1 until clustering lands", lookup(deployment, "spec", "replicas"))
-	}
+	problems = append(problems, checkClusterSettings(objects, deployment, lookupMap(configMap, "data"))...)
 	podLabels := lookupMap(deployment, "spec", "template", "metadata", "labels")
 	if !selects(lookupMap(deployment, "spec", "selector", "matchLabels"), podLabels) {
-		add("Deployment: selector does not match the pod labels %v", podLabels)
+		add("StatefulSet: selector does not match the pod labels %v", podLabels)
 	}
 
 	pod := lookupMap(deployment, "spec", "template", "spec")
 	if lookup(pod, "securityContext", "runAsNonRoot") != true {
-		add("Deployment: pod securityContext.runAsNonRoot is not true")
+		add("StatefulSet: pod securityContext.runAsNonRoot is not true")
 	}
 	if user := fmt.Sprint(lookup(pod, "securityContext", "runAsUser")); user != imageUser {
-		add("Deployment: runAsUser %s, but the image's USER is %s", user, imageUser)
+		add("StatefulSet: runAsUser %s, but the image's USER is %s", user, imageUser)
 	}
 
 	containers := lookupList(pod, "containers")
 	if len(containers) != 1 {
-		return append(problems, fmt.Errorf("Deployment: %d containers, want 1", len(containers)))
+		return append(problems, fmt.Errorf("StatefulSet: %d containers, want 1", len(containers)))
 	}
 	container := containers[0]
-	problems = append(problems, checkImageTag("Deployment", lookupString(container, "image"))...)
+	problems = append(problems, checkImageTag("StatefulSet", lookupString(container, "image"))...)
 	if lookup(container, "securityContext", "readOnlyRootFilesystem") != true {
-		add("Deployment: container securityContext.readOnlyRootFilesystem is not true")
+		add("StatefulSet: container securityContext.readOnlyRootFilesystem is not true")
 	}
 	for probe, path := range map[string]string{"livenessProbe": "/healthz", "readinessProbe": "/readyz"} {
 		if got := lookupString(container, probe, "httpGet", "path"); got != path {
-			add("Deployment: %s path %q, want %s", probe, got, path)
+			add("StatefulSet: %s path %q, want %s", probe, got, path)
 		}
 		if port := lookupString(container, probe, "httpGet", "port"); port != "http" {
-			add("Deployment: %s port %q, want the named port http", probe, port)
+			add("StatefulSet: %s port %q, want the named port http", probe, port)
 		}
 	}
 	if lookupMap(container, "resources", "requests") == nil {
-		add("Deployment: container has no resource requests")
+		add("StatefulSet: container has no resource requests")
 	}
 
 	// Named container ports must be the ports the listeners bind.
@@ -136,7 +134,7 @@ func checkKubernetes(objects kubernetesObjects, imageUser string) []error {
 		}
 	}
 	if !configMapReferenced {
-		add("Deployment: envFrom does not reference ConfigMap nflsync")
+		add("StatefulSet: envFrom does not reference ConfigMap nflsync")
 	}
 
 	volumes := make(map[string]bool)
@@ -148,11 +146,11 @@ func checkKubernetes(objects kubernetesObjects, imageUser string) []error {
 		name := lookupString(mount, "name")
 		mounts[lookupString(mount, "mountPath")] = name
 		if !volumes[name] {
-			add("Deployment: volumeMount %s names no volume", name)
+			add("StatefulSet: volumeMount %s names no volume", name)
 		}
 	}
 	if dataDir := lookupString(settings, "NFL_SYNC_DATA_DIR"); mounts[dataDir] == "" {
-		add("Deployment: NFL_SYNC_DATA_DIR %q is not a mounted volume, but the root filesystem is read-only", dataDir)
+		add("StatefulSet: NFL_SYNC_DATA_DIR %q is not a mounted volume, but the root filesystem is read-only", dataDir)
 	}
 
 	var headless bool
@@ -185,6 +183,69 @@ func checkKubernetes(objects kubernetesObjects, imageUser string) []error {
 	return problems
 }
 
+// checkClusterSettings checks that the StatefulSet's pods form one cluster:
+// an odd replica count, one peer per pod by its DNS name under the headless
+// Service, pods started in parallel, and cluster ports that match the
+// settings.
+func checkClusterSettings(objects kubernetesObjects, statefulSet map[string]any, settings map[string]any) []error {
+	var problems []error
+	add := func(format string, arguments ...any) {
+		problems = append(problems, fmt.Errorf(format, arguments...))
+	}
+
+	if lookupString(settings, "NFL_SYNC_CLUSTER_NAME") == "" {
+		add("ConfigMap: NFL_SYNC_CLUSTER_NAME is empty, so the pods would not form a cluster")
+	}
+	if !strings.HasPrefix(lookupString(settings, "NFL_SYNC_MONGO_URI"), "mongodb://") {
+		add("ConfigMap: NFL_SYNC_MONGO_URI %q is not a mongodb:// URI, which a cluster needs", lookupString(settings, "NFL_SYNC_MONGO_URI"))
+	}
+	replicas, _ := lookup(statefulSet, "spec", "replicas").(int)
+	if replicas < 3 || replicas%2 == 0 {
+		add("StatefulSet: replicas %v, want an odd count of at least 3 so that a majority survives one lost pod", lookup(statefulSet, "spec", "replicas"))
+	}
+	if policy := lookupString(statefulSet, "spec", "podManagementPolicy"); policy != "Parallel" {
+		add("StatefulSet: podManagementPolicy %q, want Parallel: with OrderedReady no pod becomes ready without a majority", policy)
+	}
+
+	serviceName := lookupString(statefulSet, "spec", "serviceName")
+	if service := objects["Service/"+serviceName]; service == nil || lookupString(service, "spec", "clusterIP") != "None" {
+		add("StatefulSet: serviceName %q is not a headless Service of deploy/k8s", serviceName)
+	}
+	providerPort := lookupString(settings, "NFL_SYNC_CLUSTER_PROVIDER_PORT")
+	var wantPeers []string
+	for i := range replicas {
+		wantPeers = append(wantPeers, fmt.Sprintf("%s-%d.%s:%s", lookupString(statefulSet, "metadata", "name"), i, serviceName, providerPort))
+	}
+	if peers := lookupString(settings, "NFL_SYNC_CLUSTER_PEERS"); peers != strings.Join(wantPeers, ",") {
+		add("ConfigMap: NFL_SYNC_CLUSTER_PEERS %q, want one peer per replica: %s", peers, strings.Join(wantPeers, ","))
+	}
+
+	containers := lookupList(statefulSet, "spec", "template", "spec", "containers")
+	if len(containers) != 1 {
+		return problems
+	}
+	containerPorts := make(map[string]string)
+	for _, port := range lookupList(containers[0], "ports") {
+		containerPorts[lookupString(port, "name")] = fmt.Sprint(lookup(port, "containerPort"))
+	}
+	var bindAddr string
+	for _, variable := range lookupList(containers[0], "env") {
+		if lookupString(variable, "name") == "NFL_SYNC_CLUSTER_BIND_ADDR" {
+			bindAddr = lookupString(variable, "value")
+		}
+	}
+	if !strings.HasPrefix(bindAddr, "$(POD_IP):") {
+		add("StatefulSet: NFL_SYNC_CLUSTER_BIND_ADDR %q, want $(POD_IP):PORT, an address the other pods reach", bindAddr)
+	}
+	if port := portOf(bindAddr); port != containerPorts["remote"] {
+		add("StatefulSet: NFL_SYNC_CLUSTER_BIND_ADDR port %q differs from containerPort remote %q", port, containerPorts["remote"])
+	}
+	if providerPort != containerPorts["discovery"] {
+		add("ConfigMap: NFL_SYNC_CLUSTER_PROVIDER_PORT %q differs from containerPort discovery %q", providerPort, containerPorts["discovery"])
+	}
+	return problems
+}
+
 func sortedObjectKeys(objects kubernetesObjects) []string {
 	keys := make([]string, 0, len(objects))
 	for key := range objects {
@@ -205,14 +266,18 @@ func TestKubernetesRejectsBrokenFiles(t *testing.T) {
 	files := readKubernetesFiles(t)
 	imageUser := dockerfileUser(string(readFile(t, "deploy/Dockerfile")))
 	cases := map[string]struct{ file, old, new string }{
-		"three replicas":      {"deployment.yaml", "replicas: 1", "replicas: 3"},
-		"readiness on health": {"deployment.yaml", "path: /readyz", "path: /healthz"},
+		"even replicas":       {"statefulset.yaml", "replicas: 3", "replicas: 4"},
+		"ordered start":       {"statefulset.yaml", "podManagementPolicy: Parallel", "podManagementPolicy: OrderedReady"},
+		"missing peer":        {"configmap.yaml", ",nflsync-2.nflsync-members:6330", ""},
+		"loopback cluster":    {"statefulset.yaml", "value: $(POD_IP):6331", "value: 127.0.0.1:6331"},
+		"discovery port":      {"configmap.yaml", `NFL_SYNC_CLUSTER_PROVIDER_PORT: "6330"`, `NFL_SYNC_CLUSTER_PROVIDER_PORT: "7946"`},
+		"readiness on health": {"statefulset.yaml", "path: /readyz", "path: /healthz"},
 		"loopback listener":   {"configmap.yaml", "NFL_SYNC_LISTEN_ADDR: 0.0.0.0:8080", "NFL_SYNC_LISTEN_ADDR: 127.0.0.1:8080"},
 		"metrics port":        {"configmap.yaml", "NFL_SYNC_METRICS_ADDR: 0.0.0.0:9090", "NFL_SYNC_METRICS_ADDR: 0.0.0.0:9100"},
-		"writable root":       {"deployment.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"},
+		"writable root":       {"statefulset.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"},
 		"service selector":    {"service.yaml", "  selector:\n    app.kubernetes.io/name: nflsync\n  ports:\n    # WebSocket", "  selector:\n    app.kubernetes.io/name: nflsync-web\n  ports:\n    # WebSocket"},
-		"unmounted data dir":  {"deployment.yaml", "mountPath: /data", "mountPath: /var/data"},
-		"latest image":        {"deployment.yaml", "image: nflsync:local", "image: nflsync:latest"},
+		"unmounted data dir":  {"statefulset.yaml", "mountPath: /data", "mountPath: /var/data"},
+		"latest image":        {"statefulset.yaml", "image: nflsync:local", "image: nflsync:latest"},
 	}
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,94 @@
+package actors
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// playerUpdatePayload returns a PLAYER_UPDATE of one week of Patrick
+// Mahomes with the given passing yards before and after, detected at
+// detectedAt.
+func playerUpdatePayload(week int, previousYards, yards int, detectedAt string) []byte {
+	return fmt.Appendf(nil, `{"type":"PLAYER_UPDATE","data":{"player_id":"00-0033873","season":2024,"week":%d,`+
+		`"stats":{"passing_yards":"%d"},"previous":{"passing_yards":"%d"},"detected_at":"%s"}}`,
+		week, yards, previousYards, detectedAt)
+}
+
+func TestHubDropsRepeatedPayloadWithRelay(t *testing.T) {
+	system := newSessionTestSystem(t)
+	hub := NewHub()
+	var mu sync.Mutex
+	var relayed []string
+	hub.SetRelay(func(stream string, payload []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		relayed = append(relayed, string(payload))
+	})
+	const stream = "player:00-0033873"
+	session, received := recordingSession(t, system)
+	hub.Subscribe(stream, session)
+
+	// Two polling nodes find the same change at different moments.
+	if delivered := hub.Publish(system.Root, stream, playerUpdatePayload(5, 200, 262, "2026-01-01T00:00:01Z")); delivered != 1 {
+		t.Errorf("first publish delivered to %d sessions, want 1", delivered)
+	}
+	if delivered := hub.PublishRelayed(system.Root, stream, playerUpdatePayload(5, 200, 262, "2026-01-01T00:00:02Z")); delivered != 0 {
+		t.Errorf("relayed repeat delivered to %d sessions, want 0", delivered)
+	}
+	if delivered := hub.Publish(system.Root, stream, playerUpdatePayload(5, 200, 262, "2026-01-01T00:00:03Z")); delivered != 0 {
+		t.Errorf("local repeat delivered to %d sessions, want 0", delivered)
+	}
+	if got := hub.Seq(stream); got != 1 {
+		t.Errorf("Seq after two repeats = %d, want 1", got)
+	}
+
+	// Another week, a correction of week 5 and the first value again are
+	// all news.
+	hub.Publish(system.Root, stream, playerUpdatePayload(6, 0, 300, "2026-01-01T00:00:04Z"))
+	hub.PublishRelayed(system.Root, stream, playerUpdatePayload(5, 262, 200, "2026-01-01T00:00:05Z"))
+	hub.Publish(system.Root, stream, playerUpdatePayload(5, 200, 262, "2026-01-01T00:00:06Z"))
+	sessionTestEventually(t, "four messages", func() bool { return len(received()) == 4 })
+	if got := hub.Seq(stream); got != 4 {
+		t.Errorf("Seq = %d, want 4", got)
+	}
+
+	// A repeated message without "data" is compared by type.
+	hub.Publish(system.Root, "scoreboard:current", []byte(`{"type":"GAME_SCORES","deltas":[{"game_id":"2024_10_DEN_KC","home_score":16,"detected_at":"a"}]}`))
+	hub.Publish(system.Root, "scoreboard:current", []byte(`{"type":"GAME_SCORES","deltas":[{"game_id":"2024_10_DEN_KC","home_score":16,"detected_at":"b"}]}`))
+	if got := hub.Seq("scoreboard:current"); got != 1 {
+		t.Errorf("scoreboard Seq after a repeated GAME_SCORES = %d, want 1", got)
+	}
+
+	// Only what was published locally is relayed, and a dropped local
+	// repeat is not.
+	mu.Lock()
+	relayedCount := len(relayed)
+	mu.Unlock()
+	if relayedCount != 4 {
+		t.Errorf("relayed %d payloads, want 4 (week 5, week 6, week 5 again, GAME_SCORES)", relayedCount)
+	}
+}
+
+func TestHubKeepsRepeatedPayloadWithoutRelay(t *testing.T) {
+	system := newSessionTestSystem(t)
+	hub := NewHub()
+	const stream = "player:00-0033873"
+
+	hub.Publish(system.Root, stream, playerUpdatePayload(5, 200, 262, "2026-01-01T00:00:01Z"))
+	hub.Publish(system.Root, stream, playerUpdatePayload(5, 200, 262, "2026-01-01T00:00:01Z"))
+	if got := hub.Seq(stream); got != 2 {
+		t.Errorf("Seq = %d, want 2: a standalone hub publishes every payload", got)
+	}
+
+	// Removing the relay turns the comparison off again.
+	hub.SetRelay(func(string, []byte) {})
+	hub.SetRelay(nil)
+	hub.Publish(system.Root, stream, playerUpdatePayload(5, 200, 262, "2026-01-01T00:00:01Z"))
+	if got := hub.Seq(stream); got != 3 {
+		t.Errorf("Seq after the relay was removed = %d, want 3", got)
+	}
+	if hub.Active("player:00-0034857") {
+		t.Error("a stream nobody subscribed to is active after the relay was removed")
+	}
+}

@@ -1,0 +1,295 @@
+// Package membership joins nflsync nodes into one protoactor-go cluster.
+//
+// Members find each other with protoactor's automanaged provider: every node
+// serves its own description over HTTP and polls the same list of peers, so
+// no external service is needed. A node learns the cluster's members from
+// the provider's topology events and, from them:
+//
+//   - keeps the nflsync_cluster_members gauge equal to the member count;
+//   - relays what its hub publishes to the hub relay actor of every other
+//     member, which publishes it to that member's sessions;
+//   - decides whether it is the one node that polls the source: the member
+//     with the lowest id, among members that see more than half of the
+//     configured peers.
+package membership
+
+// The hub relay actor owns nothing: it takes *messages.RelayedPublish from
+// other members and publishes each on this node's hub with
+// actors.Hub.PublishRelayed. It sends nothing back.
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster"
+	"github.com/asynkron/protoactor-go/cluster/clusterproviders/automanaged"
+	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
+	"github.com/asynkron/protoactor-go/remote"
+	"github.com/labstack/echo/v4"
+
+	"github.com/nflsync/nflsync/actors"
+	"github.com/nflsync/nflsync/messages"
+)
+
+// RelayName is the name of the hub relay actor on every member, so that a
+// member addresses another's relay as actor.NewPID(address, RelayName).
+const RelayName = "hub-relay"
+
+// RefreshInterval is how often the provider polls the peers. A member that
+// stops answering leaves the topology on the next poll after it stopped,
+// so failover takes about this long plus the first poll of the new node.
+const RefreshInterval = time.Second
+
+// Config configures Start.
+type Config struct {
+	// Name is the cluster name; members with another name are ignored.
+	Name string
+
+	// BindAddr is host:port of protoactor remote on this node. The
+	// provider's HTTP endpoint binds the same host at ProviderPort.
+	BindAddr     string
+	ProviderPort int
+
+	// Peers are the provider endpoints (host:port) of every member, this
+	// node's included.
+	Peers []string
+
+	Hub *actors.Hub
+
+	// OnTopology receives the member count after every topology change,
+	// and whether those members are a majority of the peers.
+	OnTopology func(members int, quorum bool)
+
+	// OnLeadership receives true when this node becomes the one that
+	// polls and false when it stops being it. Calls are serialized and
+	// may block.
+	OnLeadership func(leading bool)
+
+	Logger *slog.Logger
+}
+
+// Node is this process's membership in the cluster.
+type Node struct {
+	system   *actor.ActorSystem
+	cluster  *cluster.Cluster
+	provider *echo.Echo
+	config   Config
+	logger   *slog.Logger
+
+	subscription *eventSubscription
+
+	mu      sync.Mutex
+	others  []string // remote addresses of the other members
+	leading bool
+	leaving bool
+
+	// callMu serializes the OnLeadership calls of the topology and of
+	// Leave, so that no call to lead follows the one of Leave.
+	callMu sync.Mutex
+
+	leadership chan bool
+	done       chan struct{}
+	finished   chan struct{}
+}
+
+type eventSubscription struct {
+	stop func()
+}
+
+// Start binds remote and the provider endpoint, joins the cluster and
+// spawns the hub relay. system must not have remote started yet.
+func Start(system *actor.ActorSystem, config Config) (*Node, error) {
+	host, portText, err := net.SplitHostPort(config.BindAddr)
+	if err != nil {
+		return nil, fmt.Errorf("cluster bind address %q: %w", config.BindAddr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port <= 0 {
+		return nil, fmt.Errorf("cluster bind address %q: the port must be a number greater than 0", config.BindAddr)
+	}
+	if config.Hub == nil || len(config.Peers) == 0 || config.Name == "" {
+		return nil, errors.New("start cluster membership: name, peers and hub are required")
+	}
+	logger := config.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+
+	// The provider's own server would bind 0.0.0.0, so it gets an echo
+	// server whose listener is already bound to the configured host.
+	providerAddr := net.JoinHostPort(host, strconv.Itoa(config.ProviderPort))
+	listener, err := net.Listen("tcp", providerAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for cluster members on %s: %w", providerAddr, err)
+	}
+	server := echo.New()
+	server.HideBanner = true
+	server.HidePort = true
+	server.Listener = listener
+
+	provider := automanaged.NewWithTesting(RefreshInterval, config.ProviderPort, server, config.Peers...)
+	lookup := disthash.New()
+	remoteConfig := remote.Configure(host, port)
+	clusterConfig := cluster.Configure(config.Name, provider, lookup, remoteConfig)
+	member := cluster.New(system, clusterConfig)
+
+	server.GET("/_health", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, automanaged.NewNode(config.Name, system.ID, host, port, config.ProviderPort, member.GetClusterKinds()))
+	})
+
+	node := &Node{
+		system:     system,
+		cluster:    member,
+		provider:   server,
+		config:     config,
+		logger:     logger,
+		leadership: make(chan bool, 1),
+		done:       make(chan struct{}),
+		finished:   make(chan struct{}),
+	}
+	go node.followLeadership()
+
+	subscription := system.EventStream.Subscribe(func(event any) {
+		if topology, ok := event.(*cluster.ClusterTopology); ok {
+			node.topologyChanged(topology)
+		}
+	})
+	node.subscription = &eventSubscription{stop: func() { system.EventStream.Unsubscribe(subscription) }}
+
+	// The relay is in place before the first topology event, which can
+	// make this node poll.
+	if _, err := system.Root.SpawnNamed(actor.PropsFromFunc(func(ctx actor.Context) {
+		if relayed, ok := ctx.Message().(*messages.RelayedPublish); ok {
+			config.Hub.PublishRelayed(ctx, relayed.GetStream(), relayed.GetPayload())
+		}
+	}), RelayName); err != nil {
+		return nil, fmt.Errorf("spawn hub relay: %w", err)
+	}
+	config.Hub.SetRelay(node.relay)
+	member.StartMember()
+
+	logger.Info("cluster member started", "cluster", config.Name, "member_id", system.ID,
+		"address", system.Address(), "provider_addr", providerAddr, "peers", config.Peers)
+	return node, nil
+}
+
+// relay sends one payload to the hub relay of every other member.
+func (n *Node) relay(stream string, payload []byte) {
+	n.mu.Lock()
+	others := n.others
+	n.mu.Unlock()
+
+	for _, address := range others {
+		n.system.Root.Send(actor.NewPID(address, RelayName), &messages.RelayedPublish{Stream: stream, Payload: payload})
+	}
+}
+
+// topologyChanged updates the relay targets, the member count and, when it
+// changed, the leadership.
+func (n *Node) topologyChanged(topology *cluster.ClusterTopology) {
+	self := n.system.ID
+	var others []string
+	ids := []string{self}
+	for _, member := range topology.GetMembers() {
+		if member.GetId() == self {
+			continue
+		}
+		ids = append(ids, member.GetId())
+		others = append(others, member.Address())
+	}
+
+	// A member that sees half of the peers or fewer may be on the small
+	// side of a partition, so it does not poll.
+	quorum := len(ids) > len(n.config.Peers)/2
+	leading := quorum && slices.Min(ids) == self
+
+	n.mu.Lock()
+	if n.leaving {
+		leading = false
+	}
+	n.others = others
+	changed := leading != n.leading
+	n.leading = leading
+	n.mu.Unlock()
+
+	n.logger.Info("cluster topology changed", "members", len(ids), "quorum", quorum, "polling_here", leading)
+	if n.config.OnTopology != nil {
+		n.config.OnTopology(len(ids), quorum)
+	}
+	if changed {
+		// Only the newest leadership matters; an older one not yet
+		// taken is replaced.
+		select {
+		case <-n.leadership:
+		default:
+		}
+		n.leadership <- leading
+	}
+}
+
+func (n *Node) followLeadership() {
+	defer close(n.finished)
+	for {
+		select {
+		case leading := <-n.leadership:
+			n.callLeadership(leading)
+		case <-n.done:
+			return
+		}
+	}
+}
+
+func (n *Node) callLeadership(leading bool) {
+	n.callMu.Lock()
+	defer n.callMu.Unlock()
+
+	n.mu.Lock()
+	leaving := n.leaving
+	n.mu.Unlock()
+	if leading && leaving {
+		return
+	}
+	n.logger.Info("cluster polling moved", "polling_here", leading)
+	if n.config.OnLeadership != nil {
+		n.config.OnLeadership(leading)
+	}
+}
+
+// Leading reports whether this node is the one that polls.
+func (n *Node) Leading() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.leading
+}
+
+// Leave closes the provider endpoint, so that the other members drop this
+// node at their next poll and one of them takes over polling, and stops this
+// node's polling. The actor system keeps running, for the pipeline's own
+// stop. Leaving twice is the same as leaving once.
+func (n *Node) Leave() {
+	n.mu.Lock()
+	n.leaving, n.leading = true, false
+	n.mu.Unlock()
+
+	_ = n.provider.Close()
+	n.callLeadership(false)
+}
+
+// Stop leaves the cluster, if Leave was not called, and shuts down the
+// cluster, remote and the actor system.
+func (n *Node) Stop() {
+	n.Leave()
+	n.subscription.stop()
+	close(n.done)
+	<-n.finished
+	n.config.Hub.SetRelay(nil)
+	n.cluster.Shutdown(true)
+}
