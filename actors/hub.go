@@ -9,7 +9,9 @@ package actors
 // Unsubscribe. Publishers (the scorer and game actors) encode a server
 // message once and call Publish, which stamps it with the stream, the next
 // seq and the hub's epoch, keeps it in the stream's history and sends the
-// same *StreamMessage to every subscribed session.
+// same *StreamMessage to every subscribed session. The scorer collects its
+// PLAYER_UPDATEs and calls PublishBatch, which sends each session one
+// *StreamBatch of its messages.
 
 import (
 	"bytes"
@@ -220,7 +222,21 @@ func (h *Hub) Epoch() string {
 }
 
 func (h *Hub) shardFor(stream string) *hubShard {
-	return &h.shards[maphash.String(h.seed, stream)&(hubShardCount-1)]
+	return &h.shards[h.shardIndex(stream)]
+}
+
+func (h *Hub) shardIndex(stream string) uint64 {
+	return maphash.String(h.seed, stream) & (hubShardCount - 1)
+}
+
+// jsonObjectBody returns payload without surrounding white space, and false
+// when it is not a JSON object. Only the braces are checked.
+func jsonObjectBody(payload []byte) ([]byte, bool) {
+	body := bytes.TrimSpace(payload)
+	if len(body) < 2 || body[0] != '{' || body[len(body)-1] != '}' {
+		return nil, false
+	}
+	return body, true
 }
 
 // streamLocked returns the state of stream, creating it when create is true.
@@ -330,8 +346,8 @@ func (h *Hub) PublishRelayed(sender actor.SenderContext, stream string, payload 
 }
 
 func (h *Hub) publish(sender actor.SenderContext, stream string, payload []byte, relay bool) (delivered int) {
-	body := bytes.TrimSpace(payload)
-	if len(body) < 2 || body[0] != '{' || body[len(body)-1] != '}' {
+	body, ok := jsonObjectBody(payload)
+	if !ok {
 		slog.Error("hub dropped a payload that is not a JSON object", slog.String("stream", stream),
 			slog.Int("bytes", len(payload)))
 		return 0

@@ -92,3 +92,34 @@ func TestHubKeepsRepeatedPayloadWithoutRelay(t *testing.T) {
 		t.Error("a stream nobody subscribed to is active after the relay was removed")
 	}
 }
+
+func TestHubBatchRelaysAndDropsRepeats(t *testing.T) {
+	system := newSessionTestSystem(t)
+	hub := NewHub()
+	var mu sync.Mutex
+	var relayed []string
+	hub.SetRelay(func(stream string, payload []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		relayed = append(relayed, stream)
+	})
+	const stream = "player:00-0033873"
+
+	// Another node's poll already published week 5.
+	hub.PublishRelayed(system.Root, stream, playerUpdatePayload(5, 200, 262, "2026-01-01T00:00:01Z"))
+
+	hub.PublishBatch(system.Root, []Publication{
+		{Stream: stream, Payload: playerUpdatePayload(5, 200, 262, "2026-01-01T00:00:02Z")},
+		{Stream: stream, Payload: playerUpdatePayload(6, 0, 300, "2026-01-01T00:00:03Z")},
+		{Stream: "player:00-0034857", Payload: playerUpdatePayload(6, 0, 250, "2026-01-01T00:00:03Z")},
+	})
+
+	if got := hub.Seq(stream); got != 2 {
+		t.Errorf("Seq after the batch = %d, want 2 (the repeat of week 5 dropped)", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(relayed) != 2 {
+		t.Errorf("relayed %d payloads of the batch, want 2: %v", len(relayed), relayed)
+	}
+}

@@ -174,9 +174,15 @@ func recordingSession(t *testing.T, system *actor.ActorSystem) (*actor.PID, func
 	var mu sync.Mutex
 	var received []*StreamMessage
 	pid := system.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		if message, ok := ctx.Message().(*StreamMessage); ok {
+		switch message := ctx.Message().(type) {
+		case *StreamMessage:
 			mu.Lock()
 			received = append(received, message)
+			mu.Unlock()
+
+		case *StreamBatch:
+			mu.Lock()
+			received = append(received, message.Messages...)
 			mu.Unlock()
 		}
 	}))

@@ -45,10 +45,17 @@ type collector struct {
 }
 
 func (c *collector) Receive(ctx actor.Context) {
-	if message, ok := ctx.Message().(*StreamMessage); ok {
-		c.mu.Lock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	switch message := ctx.Message().(type) {
+	case *StreamMessage:
 		c.payloads = append(c.payloads, message.Payload)
-		c.mu.Unlock()
+
+	case *StreamBatch:
+		for _, batched := range message.Messages {
+			c.payloads = append(c.payloads, batched.Payload)
+		}
 	}
 }
 

@@ -83,10 +83,11 @@ type rowTracker[Row any] struct {
 }
 
 // observe diffs each row with the last one under the same key, publishes
-// the changes and returns the changed rows, which the caller stores after
-// it has replied to the fetcher.
+// the changes in one batch and returns the changed rows, which the caller
+// stores after it has replied to the fetcher.
 func (t *rowTracker[Row]) observe(ctx actor.Context, rows []Row, key func(Row) string) []Row {
 	var changed []Row
+	var publications []Publication
 	for _, row := range rows {
 		rowKey := key(row)
 		previous, seen := t.rows[rowKey]
@@ -101,25 +102,33 @@ func (t *rowTracker[Row]) observe(ctx actor.Context, rows []Row, key func(Row) s
 
 		t.rows[rowKey] = row
 		changed = append(changed, row)
-		t.publish(ctx, row, changes, !seen)
+		if publication, ok := t.publication(row, changes, !seen); ok {
+			publications = append(publications, publication)
+		}
+	}
+	if len(publications) > 0 {
+		t.hub.PublishBatch(ctx, publications)
 	}
 
 	t.metrics.Deltas.WithLabelValues(t.kind).Add(float64(len(changed)))
 	return changed
 }
 
-func (t *rowTracker[Row]) publish(ctx actor.Context, row Row, changes []*messages.FieldChange, firstSeen bool) {
+// publication encodes the change of one row for its player's stream. It
+// returns false when the player's stream is not active (Hub.Active) or the
+// encoding failed.
+func (t *rowTracker[Row]) publication(row Row, changes []*messages.FieldChange, firstSeen bool) (Publication, bool) {
 	stream := StreamKey(messages.StreamKind_STREAM_KIND_PLAYER, t.player(row))
 	if !t.hub.Active(stream) {
-		return
+		return Publication{}, false
 	}
 
 	payload, err := t.encode(row, changes, firstSeen)
 	if err != nil {
 		t.logger.Error("encode row change failed", "kind", t.kind, "player_id", t.player(row), "error", err)
-		return
+		return Publication{}, false
 	}
-	t.hub.Publish(ctx, stream, payload)
+	return Publication{Stream: stream, Payload: payload}, true
 }
 
 // store hands the changed rows to the StateKeeper.

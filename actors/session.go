@@ -13,6 +13,8 @@ package actors
 //   - *StreamMessage from publishers (through Hub.Publish): it queues the
 //     payload on the Conn unless the client already has that seq, and holds
 //     it back while the stream's snapshot is loading;
+//   - *StreamBatch (through Hub.PublishBatch): each of its messages as a
+//     *StreamMessage;
 //   - *messages.Outbound from the adapter (ERROR replies): it queues the
 //     payload on the Conn;
 //   - snapshotLoaded, which it sends itself when a Snapshotter call it
@@ -272,6 +274,14 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 
 	case *StreamMessage:
 		s.deliver(ctx, msg)
+
+	case *StreamBatch:
+		for _, message := range msg.Messages {
+			if s.closed {
+				break
+			}
+			s.deliver(ctx, message)
+		}
 
 	case *snapshotLoaded:
 		s.snapshotLoaded(ctx, msg)

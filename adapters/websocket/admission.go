@@ -196,10 +196,8 @@ func (h *Handler) admit(r *http.Request) (*Claims, *admissionError) {
 	return claims, nil
 }
 
-// release gives back the place that admit reserved.
-func (h *Handler) release(r *http.Request) {
-	ip := clientIP(r)
-
+// release gives back the place that admit reserved for a client at ip.
+func (h *Handler) release(ip string) {
 	h.mu.Lock()
 	h.perIP[ip]--
 	if h.perIP[ip] <= 0 {

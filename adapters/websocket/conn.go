@@ -16,15 +16,31 @@ import (
 const closeGracePeriod = time.Second
 
 // connection is one client's WebSocket connection. It implements
-// actors.Conn for the session actor: Send queues on a bounded channel that
-// one writer goroutine (writeLoop) drains, and the HTTP handler goroutine
-// is the only reader.
+// actors.Conn for the session actor: Send appends to a bounded queue, and a
+// writer goroutine (writeQueued) drains it. The writer runs only while
+// there is something to write, so an idle connection has one goroutine, its
+// reader (Handler.serve).
 type connection struct {
 	ws      *gorilla.Conn
+	socket  *batchConn
 	options Options
 	logger  *slog.Logger
 
-	queue chan []byte
+	// mu guards queue, writing and pingDue.
+	mu sync.Mutex
+
+	// queue contains the messages that wait for the writer, oldest first.
+	// It is nil while the connection is idle, so an idle connection holds
+	// no queue memory.
+	queue [][]byte
+
+	// writing is set while a writer goroutine runs. It stays set after the
+	// last writer closed the connection, so that no writer starts again.
+	writing bool
+
+	// pingDue is set by pingTimer when the writer should send a ping.
+	pingDue   bool
+	pingTimer *time.Timer
 
 	// done is closed, once, when the connection starts to close.
 	done      chan struct{}
@@ -45,40 +61,69 @@ type connection struct {
 	closedBySession atomic.Bool
 
 	// readerDone is closed when the read loop has ended, and writerDone
-	// when the write loop has.
+	// when the writer has closed the connection.
 	readerDone chan struct{}
 	writerDone chan struct{}
 }
 
-func newConnection(ws *gorilla.Conn, options Options, logger *slog.Logger) *connection {
-	return &connection{
+func newConnection(ws *gorilla.Conn, socket *batchConn, options Options, logger *slog.Logger) *connection {
+	c := &connection{
 		ws:         ws,
+		socket:     socket,
 		options:    options,
 		logger:     logger,
-		queue:      make(chan []byte, options.SendQueueSize),
 		done:       make(chan struct{}),
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
+	c.pingTimer = time.AfterFunc(options.PingPeriod, c.schedulePing)
+	return c
 }
 
 // Send queues payload for the writer without blocking and returns false when
-// the queue is full. After the connection started to close, Send drops the
-// payload and returns true: the client is gone either way, and the session
-// actor is stopping already or will be stopped by the read loop.
+// SendQueueSize messages are already waiting. After the connection started
+// to close, Send drops the payload and returns true: the client is gone
+// either way, and the session actor is stopping already or will be stopped
+// by the read loop.
 func (c *connection) Send(payload []byte) bool {
-	select {
-	case <-c.done:
+	if c.closing() {
 		return true
-	default:
 	}
 
-	select {
-	case c.queue <- payload:
-		return true
-	default:
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	if len(c.queue) >= c.options.SendQueueSize {
 		return false
 	}
+	c.queue = append(c.queue, payload)
+	c.startWriterLocked()
+	return true
+}
+
+// startWriterLocked starts a writer goroutine unless one runs. The caller
+// holds c.mu.
+func (c *connection) startWriterLocked() {
+	if c.writing {
+		return
+	}
+	c.writing = true
+	go c.writeQueued()
+}
+
+// schedulePing runs on pingTimer every PingPeriod and has the writer send a
+// ping.
+func (c *connection) schedulePing() {
+	if c.closing() {
+		return
+	}
+
+	c.mu.Lock()
+	c.pingDue = true
+	c.startWriterLocked()
+	c.mu.Unlock()
+
+	c.pingTimer.Reset(c.options.PingPeriod)
 }
 
 // Close makes the writer send a close frame with code and reason and then
@@ -100,8 +145,8 @@ func (c *connection) closing() bool {
 }
 
 // abort makes the writer close the connection without a close frame. The
-// read and write loops call it when the connection has already ended or
-// failed.
+// read loop and the writer call it when the connection has already ended
+// or failed.
 func (c *connection) abort() {
 	c.closeWith(0, "")
 }
@@ -118,53 +163,126 @@ func (c *connection) closeAfter(message []byte, code int, reason string) {
 		c.closeReason = reason
 		c.lastMessage = message
 		close(c.done)
+		c.pingTimer.Stop()
+
+		c.mu.Lock()
+		c.startWriterLocked()
+		c.mu.Unlock()
 	})
 }
 
-// writeLoop writes queued messages and pings until the connection closes.
-// It is the only goroutine that calls gorilla's write methods other than
-// WriteControl, which gorilla allows to run concurrently.
-func (c *connection) writeLoop() {
-	defer close(c.writerDone)
-	pings := time.NewTicker(c.options.PingPeriod)
-	defer pings.Stop()
-	defer c.ws.Close()
+// writeQueued writes queued messages and a due ping, and returns when there
+// is nothing left to write. When the connection is closing, it sends the
+// close frame instead and closes the connection. At most one writeQueued
+// runs at a time, so it is the only caller of gorilla's write methods other
+// than WriteControl, which gorilla allows to run concurrently (the read
+// loop's pong replies use it).
+//
+// The messages go into socket's batch, which is sent with one write system
+// call when the queue is empty or the batch is full. A burst of messages to
+// one client then costs one system call rather than one per message.
+func (c *connection) writeQueued() {
+	c.socket.startBatch()
 
 	for {
 		// Check done first so that a slow consumer is cut off at once
 		// rather than after the rest of its queue.
-		select {
-		case <-c.done:
-			c.writeClose()
+		if c.closing() {
+			c.finish()
 			return
-		default:
 		}
 
-		select {
-		case <-c.done:
-			c.writeClose()
-			return
+		payload, ping, idle := c.next()
+		switch {
+		case idle:
+			if err := c.socket.flush(time.Now().Add(c.options.WriteTimeout)); err != nil {
+				c.logger.Debug("write to WebSocket client failed", slog.Any("error", err))
+				c.abort()
+				continue
+			}
+			if c.stopIfIdle() {
+				return
+			}
+			c.socket.startBatch()
 
-		case payload := <-c.queue:
+		case ping:
+			if err := c.ws.WriteControl(gorilla.PingMessage, nil, time.Now().Add(c.options.WriteTimeout)); err != nil {
+				c.logger.Debug("ping to WebSocket client failed", slog.Any("error", err))
+				c.abort()
+			}
+
+		default:
 			if err := c.ws.SetWriteDeadline(time.Now().Add(c.options.WriteTimeout)); err != nil {
 				c.logger.Debug("set WebSocket write deadline failed", slog.Any("error", err))
 				c.abort()
-				return
+				continue
 			}
 			if err := c.ws.WriteMessage(gorilla.TextMessage, payload); err != nil {
 				c.logger.Debug("write to WebSocket client failed", slog.Any("error", err))
 				c.abort()
-				return
+				continue
 			}
 
-		case <-pings.C:
-			if err := c.ws.WriteControl(gorilla.PingMessage, nil, time.Now().Add(c.options.WriteTimeout)); err != nil {
-				c.logger.Debug("ping to WebSocket client failed", slog.Any("error", err))
-				c.abort()
-				return
+			// A full batch is sent at a message boundary, so that a
+			// batch dropped on close never holds part of a frame.
+			if c.socket.buffered() >= maxBatchBytes {
+				if err := c.socket.flush(time.Now().Add(c.options.WriteTimeout)); err != nil {
+					c.logger.Debug("write to WebSocket client failed", slog.Any("error", err))
+					c.abort()
+					continue
+				}
+				c.socket.startBatch()
 			}
 		}
 	}
+}
+
+// next takes the oldest queued message, or reports a due ping, or idle when
+// neither is left.
+func (c *connection) next() (payload []byte, ping, idle bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	if c.pingDue {
+		c.pingDue = false
+		return nil, true, false
+	}
+	if len(c.queue) == 0 {
+		return nil, false, true
+	}
+
+	payload = c.queue[0]
+	c.queue[0] = nil
+	c.queue = c.queue[1:]
+	return payload, false, false
+}
+
+// stopIfIdle ends the writer's run when nothing was queued meanwhile, and
+// releases the queue's memory. It returns false when the writer must go on.
+func (c *connection) stopIfIdle() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	if len(c.queue) > 0 || c.pingDue || c.closing() {
+		return false
+	}
+	c.queue = nil
+	c.writing = false
+	return true
+}
+
+// finish sends the close frame recorded by Close, if any, and closes the
+// connection. The writing flag stays set, so no writer starts again.
+func (c *connection) finish() {
+	defer close(c.writerDone)
+	defer c.ws.Close()
+
+	c.socket.endBatch()
+	c.mu.Lock()
+	c.queue = nil
+	c.mu.Unlock()
+
+	c.writeClose()
 }
 
 // writeClose sends the last message and the close frame recorded by Close or

@@ -236,6 +236,15 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// upgradeReadBufferSize is the read buffer of one connection in bytes. It
+// holds a frame header and a control frame (at most 139 bytes), and most
+// client actions whole.
+const upgradeReadBufferSize = 512
+
+// writeBuffers lends gorilla the buffers it encodes frames in, shared by
+// every connection.
+var writeBuffers sync.Pool
+
 // Handler is the HTTP handler of the WebSocket endpoint. It upgrades each
 // admitted request, spawns a session actor for it and moves messages
 // between the socket and the actor until either ends.
@@ -271,7 +280,18 @@ func NewHandler(system *actor.ActorSystem, hub *actors.Hub, options Options) *Ha
 		options: options,
 		// admit checks the origin before the upgrade, with a clearer
 		// error than gorilla's.
-		upgrader:       gorilla.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+		upgrader: gorilla.Upgrader{
+			CheckOrigin: func(*http.Request) bool { return true },
+
+			// gorilla keeps the read buffer for the connection's
+			// lifetime, and client messages are small: a larger message
+			// takes more reads, not a larger buffer.
+			ReadBufferSize: upgradeReadBufferSize,
+
+			// The pool lends a write buffer only while a message is
+			// written, so idle connections hold none.
+			WriteBufferPool: &writeBuffers,
+		},
 		connectionRate: newTokenBucket(options.ConnectionRate, options.ConnectionBurst),
 		now:            time.Now,
 		perIP:          make(map[string]int),
@@ -279,8 +299,9 @@ func NewHandler(system *actor.ActorSystem, hub *actors.Hub, options Options) *Ha
 	}
 }
 
-// ServeHTTP admits and upgrades the request and then serves the connection
-// until it closes. The request goroutine is the connection's reader.
+// ServeHTTP admits and upgrades the request, starts the connection's
+// reader goroutine (serve) and returns. Returning lets net/http release the
+// request and its connection state, which an idle WebSocket does not need.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	claims, rejection := h.admit(r)
 	if rejection != nil {
@@ -291,19 +312,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rejection.write(w)
 		return
 	}
-	defer h.release(r)
+	ip := clientIP(r)
 
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	hijacker := &batchingResponseWriter{ResponseWriter: w}
+	ws, err := h.upgrader.Upgrade(hijacker, r, nil)
 	if err != nil {
 		// Upgrade has already replied with an HTTP error status.
 		slog.Info("WebSocket upgrade failed", slog.String("remote_addr", r.RemoteAddr), slog.Any("error", err))
+		h.release(ip)
 		return
 	}
 
 	logger := slog.With(slog.String("remote_addr", r.RemoteAddr))
-	conn := newConnection(ws, h.options, logger)
+	conn := newConnection(ws, hijacker.socket, h.options, logger)
 	h.track(conn)
-	defer h.untrack(conn)
 
 	session := h.system.Root.Spawn(actors.NewSessionProps(h.hub, conn, actors.SessionConfig{
 		Snapshotter:             h.options.Snapshotter,
@@ -316,7 +338,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	conn.logger = logger.With(slog.String("session", session.GetId()))
 	conn.logger.Debug("WebSocket client connected")
 
-	go conn.writeLoop()
+	go h.serve(conn, session, ip)
+}
+
+// serve reads the client's messages until the connection ends, waits for
+// the writer to close it and gives back the connection's admission.
+func (h *Handler) serve(conn *connection, session *actor.PID, ip string) {
+	defer h.release(ip)
+	defer h.untrack(conn)
+
 	h.readLoop(conn, session)
 	<-conn.writerDone
 }
@@ -442,7 +472,7 @@ func (h *Handler) readLoop(conn *connection, session *actor.PID) {
 			continue
 		}
 		rejectedInRow = 0
-		h.handleClientMessage(session, data)
+		h.onSmallStack(func() { h.handleClientMessage(session, data) })
 	}
 	logReadEnd(conn.logger, err)
 
@@ -452,6 +482,20 @@ func (h *Handler) readLoop(conn *connection, session *actor.PID) {
 	if !conn.closedBySession.Load() {
 		h.system.Root.Stop(session)
 	}
+}
+
+// onSmallStack runs handle in a goroutine of its own and waits for it. The
+// read loop's goroutine lives as long as the connection and keeps a grown
+// stack until a garbage collection shrinks it. Decoding JSON and sending to
+// an actor need several KiB more than waiting for the next frame, so a
+// short-lived goroutine takes that growth and frees it when it returns.
+func (h *Handler) onSmallStack(handle func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		handle()
+	}()
+	<-done
 }
 
 // handleClientMessage decodes one client action and sends it to the session

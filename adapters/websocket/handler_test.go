@@ -506,3 +506,70 @@ func (*slowCounter) MessageSent(string)            {}
 func (*slowCounter) MessageDropped(string)         {}
 func (c *slowCounter) SlowClientDisconnected()     { c.slow.Add(1) }
 func (*slowCounter) DeliveryLatency(time.Duration) {}
+
+func TestHandlerBurstArrivesWholeInOrder(t *testing.T) {
+	server := startTestServer(t, Options{SendQueueSize: 2000})
+	client := server.dial(t)
+	writeText(t, client, `{"action":"subscribe_player","player_id":"00-0033873"}`)
+	expectAck(t, client, "subscribe_player", "00-0033873")
+
+	type update struct {
+		Sequence int    `json:"sequence"`
+		Padding  string `json:"padding"`
+		Seq      int    `json:"seq"`
+	}
+
+	// Every 97th update is larger than one batch, so batches are sent
+	// both when the queue runs empty and when they are full.
+	const updates = 1000
+	paddingOf := func(sequence int) string {
+		if sequence%97 == 0 {
+			return strings.Repeat("x", maxBatchBytes+1000)
+		}
+		return strings.Repeat("y", sequence%300)
+	}
+	for sequence := range updates {
+		payload, err := json.Marshal(update{Sequence: sequence, Padding: paddingOf(sequence)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		server.hub.Publish(server.system.Root, "player:00-0033873", payload)
+	}
+
+	// Pings from the client make the server's read loop write pongs while
+	// the writer fills its batches.
+	var pongs atomic.Int32
+	client.SetPongHandler(func(string) error {
+		pongs.Add(1)
+		return nil
+	})
+	for sequence := range updates {
+		if sequence%100 == 0 {
+			if err := client.WriteControl(gorilla.PingMessage, []byte("p"), time.Now().Add(testTimeout)); err != nil {
+				t.Fatalf("write ping: %v", err)
+			}
+		}
+
+		var message update
+		if err := json.Unmarshal(readMessage(t, client), &message); err != nil {
+			t.Fatalf("decode update %d: %v", sequence, err)
+		}
+		if message.Sequence != sequence {
+			t.Fatalf("update %d arrived where update %d was expected", message.Sequence, sequence)
+		}
+		if message.Seq != sequence+1 {
+			t.Errorf("update %d has seq %d, want %d", sequence, message.Seq, sequence+1)
+		}
+		if message.Padding != paddingOf(sequence) {
+			t.Errorf("update %d has %d padding bytes, want %d", sequence, len(message.Padding), len(paddingOf(sequence)))
+		}
+	}
+
+	// The server writes each pong when it reads the ping, before it reads
+	// this subscribe, so every pong arrives before the ACK.
+	writeText(t, client, `{"action":"subscribe_player","player_id":"00-0033873"}`)
+	expectAck(t, client, "subscribe_player", "00-0033873")
+	if got := pongs.Load(); got != updates/100 {
+		t.Errorf("pongs = %d, want %d", got, updates/100)
+	}
+}
