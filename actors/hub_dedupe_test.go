@@ -15,16 +15,29 @@ func playerUpdatePayload(week int, previousYards, yards int, detectedAt string) 
 		week, yards, previousYards, detectedAt)
 }
 
+// relayRecorder is a HubRelay that records the relayed payloads.
+type relayRecorder struct {
+	mu       sync.Mutex
+	payloads []string
+}
+
+func (r *relayRecorder) relay(stream string, payload []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.payloads = append(r.payloads, string(payload))
+}
+
+func (r *relayRecorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.payloads)
+}
+
 func TestHubDropsRepeatedPayloadWithRelay(t *testing.T) {
 	system := newSessionTestSystem(t)
 	hub := NewHub()
-	var mu sync.Mutex
-	var relayed []string
-	hub.SetRelay(func(stream string, payload []byte) {
-		mu.Lock()
-		defer mu.Unlock()
-		relayed = append(relayed, string(payload))
-	})
+	relayed := &relayRecorder{}
+	hub.SetRelay(relayed.relay)
 	const stream = "player:00-0033873"
 	session, received := recordingSession(t, system)
 	hub.Subscribe(stream, session)
@@ -62,10 +75,7 @@ func TestHubDropsRepeatedPayloadWithRelay(t *testing.T) {
 
 	// Only what was published locally is relayed, and a dropped local
 	// repeat is not.
-	mu.Lock()
-	relayedCount := len(relayed)
-	mu.Unlock()
-	if relayedCount != 4 {
+	if relayedCount := relayed.count(); relayedCount != 4 {
 		t.Errorf("relayed %d payloads, want 4 (week 5, week 6, week 5 again, GAME_SCORES)", relayedCount)
 	}
 }
@@ -96,13 +106,8 @@ func TestHubKeepsRepeatedPayloadWithoutRelay(t *testing.T) {
 func TestHubBatchRelaysAndDropsRepeats(t *testing.T) {
 	system := newSessionTestSystem(t)
 	hub := NewHub()
-	var mu sync.Mutex
-	var relayed []string
-	hub.SetRelay(func(stream string, payload []byte) {
-		mu.Lock()
-		defer mu.Unlock()
-		relayed = append(relayed, stream)
-	})
+	relayed := &relayRecorder{}
+	hub.SetRelay(relayed.relay)
 	const stream = "player:00-0033873"
 
 	// Another node's poll already published week 5.
@@ -117,9 +122,7 @@ func TestHubBatchRelaysAndDropsRepeats(t *testing.T) {
 	if got := hub.Seq(stream); got != 2 {
 		t.Errorf("Seq after the batch = %d, want 2 (the repeat of week 5 dropped)", got)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(relayed) != 2 {
-		t.Errorf("relayed %d payloads of the batch, want 2: %v", len(relayed), relayed)
+	if got := relayed.count(); got != 2 {
+		t.Errorf("relayed %d payloads of the batch, want 2", got)
 	}
 }

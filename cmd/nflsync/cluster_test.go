@@ -475,27 +475,12 @@ func TestClusterFailover(t *testing.T) {
 	t.Cleanup(func() { _ = embedded.Close() })
 
 	nodes := startClusterNodes(t, binary, embedded.URI(), member.Address(), 3)
-	for _, node := range nodes {
-		waitFor(t, 90*time.Second, node.name+" sees 3 members", func() bool {
-			members, ok := node.scrape("nflsync_cluster_members")
-			return ok && members == 3
-		})
-	}
 
-	// Exactly one node polls. The first members to see a majority may
-	// choose another node before the third joins, so the check waits for
-	// a moment when one node's cycles grow and the others' do not. The
-	// clients connect after it, because a client that subscribes while
-	// polling moves, or while a cycle's messages are relayed, can find a
-	// change both in its snapshot and in a message (docs/CLUSTER.md).
-	var polling *clusterNode
-	waitFor(t, 60*time.Second, "one node polls", func() bool {
-		growing := pollingNodes(nodes, 2*time.Second)
-		if len(growing) == 1 {
-			polling = growing[0]
-		}
-		return len(growing) == 1
-	})
+	// The clients connect after one node polls, because a client that
+	// subscribes while polling moves, or while a cycle's messages are
+	// relayed, can find a change both in its snapshot and in a message
+	// (docs/CLUSTER.md).
+	polling := waitForOnePoller(t, nodes)
 
 	// Clients follow two players, one follower per player on every node.
 	players := []string{mahomesID, "00-0034857"}
@@ -647,4 +632,28 @@ func pollingNodes(nodes []*clusterNode, window time.Duration) []*clusterNode {
 		}
 	}
 	return growing
+}
+
+// waitForOnePoller waits until every node sees all the others and exactly
+// one of them polls, and returns that one. The first members to see a
+// majority may choose another node before the last joins, so it waits for
+// a moment when one node's cycles grow and the others' do not.
+func waitForOnePoller(t *testing.T, nodes []*clusterNode) *clusterNode {
+	t.Helper()
+	for _, node := range nodes {
+		waitFor(t, 90*time.Second, fmt.Sprintf("%s sees %d members", node.name, len(nodes)), func() bool {
+			members, ok := node.scrape("nflsync_cluster_members")
+			return ok && members == float64(len(nodes))
+		})
+	}
+
+	var polling *clusterNode
+	waitFor(t, 60*time.Second, "one node polls", func() bool {
+		growing := pollingNodes(nodes, 2*time.Second)
+		if len(growing) == 1 {
+			polling = growing[0]
+		}
+		return len(growing) == 1
+	})
+	return polling
 }

@@ -63,20 +63,8 @@ func TestClusterPartition(t *testing.T) {
 		})
 	}
 	nodes := startNodes(t, binary, embedded.URI(), member.Address(), specs)
-	for _, node := range nodes {
-		waitFor(t, 90*time.Second, node.name+" sees 3 members", func() bool {
-			members, ok := node.scrape("nflsync_cluster_members")
-			return ok && members == 3
-		})
-	}
-	var polling *clusterNode
-	waitFor(t, 60*time.Second, "one node polls", func() bool {
-		growing := pollingNodes(nodes, 2*time.Second)
-		if len(growing) == 1 {
-			polling = growing[0]
-		}
-		return len(growing) == 1
-	})
+	polling := waitForOnePoller(t, nodes)
+
 	// The cut-off node is one that does not poll. When the polling node was
 	// cut off instead, its clients got NODE_STATUS and polling moved within
 	// 3 s. But its stop then flushed its last cycles into the embedded
