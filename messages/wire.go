@@ -45,8 +45,10 @@ type PlayerUpdateData struct {
 	Correction     bool               `json:"correction"`
 	// Provisional is true for a live row read from ESPN, which nflverse's
 	// row replaces when it is published.
-	Provisional bool      `json:"provisional"`
-	DetectedAt  time.Time `json:"detected_at"`
+	Provisional bool `json:"provisional"`
+	// DetectedAt is when the change was seen. It is left out of snapshot
+	// items, which are not changes.
+	DetectedAt time.Time `json:"detected_at,omitzero"`
 }
 
 // GameScoreData is one entry of the "deltas" array of a GAME_SCORES message.
@@ -76,9 +78,10 @@ type GameScoreData struct {
 	Provisional      bool    `json:"provisional"`
 
 	// Previous holds the earlier value of each changed field.
-	Previous   map[string]*string `json:"previous"`
-	FirstSeen  bool               `json:"first_seen"`
-	DetectedAt time.Time          `json:"detected_at"`
+	Previous  map[string]*string `json:"previous"`
+	FirstSeen bool               `json:"first_seen"`
+	// DetectedAt is left out of snapshot items, like PlayerUpdateData's.
+	DetectedAt time.Time `json:"detected_at,omitzero"`
 }
 
 // LeaguePlayerStats is one item of a PLAYER_STATS message: a change to a
@@ -184,7 +187,7 @@ func NewPlayerUpdateData(update *PlayerUpdate) *PlayerUpdateData {
 		FirstSeen:    delta.GetFirstSeen(),
 		Correction:   delta.GetCorrection(),
 		Provisional:  delta.GetProvisional(),
-		DetectedAt:   time.Unix(0, delta.GetDetectedUnixNano()).UTC(),
+		DetectedAt:   detectedAt(delta.GetDetectedUnixNano()),
 	}
 	for _, points := range update.GetPoints() {
 		data.Points[points.GetRuleSet()] = points.GetPoints()
@@ -230,7 +233,7 @@ func NewGameScoreData(delta *GameDelta) *GameScoreData {
 
 		Previous:   previousValues(delta.GetChanges()),
 		FirstSeen:  delta.GetFirstSeen(),
-		DetectedAt: time.Unix(0, delta.GetDetectedUnixNano()).UTC(),
+		DetectedAt: detectedAt(delta.GetDetectedUnixNano()),
 	}
 }
 
@@ -281,4 +284,13 @@ func previousValues(changes []*FieldChange) map[string]*string {
 		previous[change.GetField()] = change.Previous
 	}
 	return previous
+}
+
+// detectedAt returns the detection time of a delta, or the zero time, which
+// the JSON encoding leaves out, for a delta without one (a snapshot item).
+func detectedAt(unixNano int64) time.Time {
+	if unixNano == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, unixNano).UTC()
 }
