@@ -63,7 +63,7 @@ type GameScoreData struct {
 	HomeScore *int32    `json:"home_score"`
 	Status    string    `json:"status"`
 	Overtime  bool      `json:"overtime"`
-	Kickoff   time.Time `json:"kickoff"`
+	Kickoff   time.Time `json:"kickoff,omitzero"` // left out when unknown
 
 	// Live fields, from ESPN while the game is played; omitted when not
 	// reported. Provisional is true while they and status and scores come
@@ -220,7 +220,7 @@ func NewGameScoreData(delta *GameDelta) *GameScoreData {
 		HomeScore: game.HomeScore,
 		Status:    game.GetStatus(),
 		Overtime:  game.GetOvertime(),
-		Kickoff:   time.Unix(game.GetKickoffUnix(), 0).UTC(),
+		Kickoff:   kickoff(game.GetKickoffUnix()),
 
 		Quarter:          game.Quarter,
 		Clock:            game.Clock,
@@ -293,4 +293,13 @@ func detectedAt(unixNano int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, unixNano).UTC()
+}
+
+// kickoff returns a game's kickoff time, or the zero time, which the JSON
+// encoding leaves out, when the source gave none.
+func kickoff(unix int64) time.Time {
+	if unix == 0 {
+		return time.Time{}
+	}
+	return time.Unix(unix, 0).UTC()
 }

@@ -86,7 +86,8 @@ function renderScoreboard(changedIds) {
   const latestWeek = Math.max(...all.map((game) => game.season * 100 + game.week));
   const shown = all
     .filter((game) => game.season * 100 + game.week === latestWeek)
-    .sort((a, b) => a.kickoff.localeCompare(b.kickoff) || a.game_id.localeCompare(b.game_id));
+    // A game without a known kickoff has no "kickoff" field and sorts first.
+    .sort((a, b) => (a.kickoff ?? "").localeCompare(b.kickoff ?? "") || a.game_id.localeCompare(b.game_id));
 
   const body = $("scoreboard").tBodies[0];
   body.replaceChildren(...shown.map((game) => {
