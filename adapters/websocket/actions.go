@@ -165,8 +165,8 @@ func encodeDecodeError(err error) []byte {
 			fmt.Sprintf("%s must be %s, not %s", typeError.Field, expected, typeError.Value))
 	}
 
-	// A JSON value other than an object has no field; say what it was
-	// rather than the decoder's Go type names.
+	// A JSON value other than an object has no field. The message names
+	// that value instead of the decoder's Go type names.
 	if errors.As(err, &typeError) {
 		return messages.EncodeError(messages.ErrorCodeInvalidJSON,
 			fmt.Sprintf(`invalid message: a JSON %s, not an object. Send one JSON object per message, such as {"action":"subscribe_player","player_id":"00-0033873"}`, typeError.Value))
