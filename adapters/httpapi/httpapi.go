@@ -160,8 +160,10 @@ func (a *api) authorize(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 
-	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	sum := sha256.Sum256([]byte(token))
+	// The scheme is case-insensitive (RFC 9110, section 11.1).
+	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
+	found = found && strings.EqualFold(scheme, "Bearer")
+	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	if !found || subtle.ConstantTimeCompare(sum[:], a.keyHash) != 1 {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="nflsync"`)
 		writeError(w, http.StatusUnauthorized, CodeUnauthorized, "",

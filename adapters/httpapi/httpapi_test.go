@@ -65,13 +65,24 @@ type errorBody struct {
 
 func do(t *testing.T, server *httptest.Server, method, path, key, body string) (int, []byte) {
 	t.Helper()
+	header := ""
+	if key != "" {
+		header = "Bearer " + key
+	}
+	return doWithHeader(t, server, method, path, header, body)
+}
+
+// doWithHeader sends a request with authorization as its whole
+// Authorization header, none when empty.
+func doWithHeader(t *testing.T, server *httptest.Server, method, path, authorization, body string) (int, []byte) {
+	t.Helper()
 	request, err := http.NewRequest(method, server.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	request.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		request.Header.Set("Authorization", "Bearer "+key)
+	if authorization != "" {
+		request.Header.Set("Authorization", authorization)
 	}
 	response, err := server.Client().Do(request)
 	if err != nil {
@@ -117,9 +128,25 @@ func TestWrongKeyRejected(t *testing.T) {
 		}
 	}
 
+	for _, header := range []string{"Basic " + adminKey, adminKey} {
+		status, body := doWithHeader(t, server, http.MethodPost, "/api/v1/leagues", header, league)
+		if status != http.StatusUnauthorized {
+			t.Errorf("Authorization %q: status %d, want 401: %s", header, status, body)
+		}
+	}
+
 	status, body := do(t, server, http.MethodPost, "/api/v1/leagues", adminKey, league)
 	if status != http.StatusCreated {
 		t.Fatalf("right key: status %d, want 201: %s", status, body)
+	}
+}
+
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	server := newServer(t, adminKey)
+
+	status, body := doWithHeader(t, server, http.MethodPost, "/api/v1/leagues", "bearer "+adminKey, league)
+	if status != http.StatusCreated {
+		t.Fatalf("lower-case bearer: status %d, want 201: %s", status, body)
 	}
 }
 
