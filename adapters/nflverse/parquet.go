@@ -120,9 +120,9 @@ func (p *parquetRecords) Read() (record []string, err error) {
 // TODO: a crafted file of a few hundred bytes makes parquet-go's RLE
 // decoder (encoding/rle.grow) allocate about 10 GB, 34 s and 7.4 GB
 // resident in one run, because a run length in the data is trusted. The
-// fuzz target FuzzReadScheduleParquet finds such inputs. A guard needs the
-// page's declared value count before decoding, which the row API used here
-// does not expose.
+// fuzz target FuzzReadScheduleParquet finds such inputs. A guard would
+// likely check each page's declared value count before decoding; whether
+// parquet-go's API allows that was not checked.
 func (p *parquetRecords) fill() error {
 	if p.rows == nil {
 		if p.group >= len(p.groups) {
