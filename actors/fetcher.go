@@ -14,8 +14,8 @@ package actors
 //   - *actor.ReceiveTimeout when children did not reply in time.
 //   - *messages.Remirror, which it forwards to every child.
 //   - releaseChildren from the pipeline when this node starts or stops
-//     polling for a cluster; it stops every child, so that the next cycle
-//     starts actors that rehydrate from the mirror.
+//     polling for a cluster. It stops every child, so the next cycle starts
+//     actors that rehydrate from the mirror.
 //
 // It sends:
 //   - *messages.ObservePlayer to player actors, *messages.ObserveGame to
@@ -61,8 +61,8 @@ type loadResult struct {
 	err      error
 }
 
-// releaseChildren asks the fetcher to stop its children and reply with
-// itself once they stopped. It never leaves the node.
+// releaseChildren is the pipeline's request to stop the fetcher's children.
+// The fetcher replies with it once they stopped. It never leaves the node.
 type releaseChildren struct{}
 
 // fetcherConfig is the fetcher's part of the pipeline configuration.

@@ -140,8 +140,8 @@ type Hub struct {
 }
 
 // HubRelay hands a payload published on this node to the other nodes of the
-// cluster. The hub calls it under the stream's lock, so it must not block
-// and must not call the hub; sending to a remote PID only queues.
+// cluster. The hub calls it under the stream's lock, so it must neither block
+// nor call the hub. Sending to a remote PID only queues, so it may do that.
 type HubRelay func(stream string, payload []byte)
 
 // SetRelay makes the hub pass every payload that Publish takes to relay,

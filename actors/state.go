@@ -583,7 +583,7 @@ func (k *StateKeeper) writeStore(ctx context.Context, batch stateBatch) stateBat
 
 // writeChunks writes entries in chunks and adds the entries of failed chunks
 // to failed. When ctx is canceled, the chunk being written is finished and
-// the rest are added to failed unwritten; a deadline of ctx also bounds each
+// the rest are added to failed unwritten. A deadline of ctx also bounds each
 // chunk.
 func writeChunks[V any](ctx context.Context, k *StateKeeper, target, operation string, entries, failed map[string]V,
 	put func(context.Context, []V) error) {

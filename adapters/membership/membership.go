@@ -44,7 +44,7 @@ import (
 const RelayName = "hub-relay"
 
 // RefreshInterval is how often the provider polls the peers. A member that
-// stops answering leaves the topology on the next poll after it stopped,
+// stops responding leaves the topology on the next poll after it stopped,
 // so failover takes about this long plus the first poll of the new node.
 const RefreshInterval = time.Second
 
@@ -206,7 +206,7 @@ func (n *Node) topologyChanged(topology *cluster.ClusterTopology) {
 		others = append(others, member.Address())
 	}
 
-	// A member that sees half of the peers or fewer may be on the small
+	// A member that reaches half of the peers or fewer may be on the small
 	// side of a partition, so it does not poll.
 	quorum := len(ids) > len(n.config.Peers)/2
 	leading := quorum && slices.Min(ids) == self

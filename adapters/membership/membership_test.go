@@ -22,8 +22,8 @@ func freePort(t *testing.T) int {
 }
 
 // TestSingleMemberPollsAndBindsOnlyItsHost starts one member whose peer list
-// is itself: it counts one member, polls, and its two ports answer on
-// 127.0.0.1 but not on 127.0.0.2, so neither listens on every address.
+// is itself: it counts one member, polls, and its two ports accept connections
+// on 127.0.0.1 but not on 127.0.0.2, so neither listens on every address.
 // Several members need several processes (see cmd/nflsync's cluster test),
 // because two in one process share a protoactor global.
 func TestSingleMemberPollsAndBindsOnlyItsHost(t *testing.T) {

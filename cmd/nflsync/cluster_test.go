@@ -221,8 +221,8 @@ func tail(text string, lines int) string {
 }
 
 // scrape returns the value of one unlabelled metric, or of the sum of a
-// labelled one, from the node's /metrics; ok is false when the node does
-// not answer.
+// labelled one, from the node's /metrics. ok is false when the node does
+// not respond.
 func (n *clusterNode) scrape(name string) (value float64, ok bool) {
 	response, err := n.httpClient().Get("http://" + n.address + "/metrics")
 	if err != nil {
@@ -461,7 +461,7 @@ func seasonReference(t *testing.T, playerID string) map[int]string {
 // TestClusterFailover runs three nodes on the 2024 replay with clients on
 // every node, kills the polling node mid-season and checks that polling
 // moves, that every client ends with every week's points and that no
-// client is told a week twice on one connection.
+// client receives a week twice on one connection.
 func TestClusterFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Hazelcast, FerretDB and three nflsync processes")
@@ -634,8 +634,8 @@ func pollingNodes(nodes []*clusterNode, window time.Duration) []*clusterNode {
 	return growing
 }
 
-// waitForOnePoller waits until every node sees all the others and exactly
-// one of them polls, and returns that one. The first members to see a
+// waitForOnePoller waits until every node counts all the others as members
+// and exactly one of them polls, and returns that one. The first members to see a
 // majority may choose another node before the last joins, so it waits for
 // a moment when one node's cycles grow and the others' do not.
 func waitForOnePoller(t *testing.T, nodes []*clusterNode) *clusterNode {

@@ -25,7 +25,7 @@ const (
 
 // TestClusterPartition runs three nodes, each in its own network namespace
 // joined by a bridge, and cuts a node that does not poll off from the
-// bridge mid-season. It checks that the cut-off node tells its clients with
+// bridge mid-season. It checks that the cut-off node notifies its clients with
 // NODE_STATUS and close code 1012 and then exits, that the other side goes
 // on polling on one node, and that every client ends with the whole season,
 // those of the cut-off node after they moved to another node and resumed

@@ -191,7 +191,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	if cfg.ClusterName != "" {
 		state.keeper.SetMirrorWriteThrough(true)
 
-		// Until the node sees a majority of its peers it gets no
+		// Until the node reaches a majority of its peers it gets no
 		// changes, so WebSocket upgrades are rejected.
 		sessions.Isolate(1, len(cfg.ClusterPeers))
 		if node, err = joinCluster(ctx, cfg, system, hub, pipeline, sessions, source, state.store, recorder,
@@ -217,7 +217,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 // The pipeline polls only while this node is the cluster's polling node; a
 // replay then continues from the week the last stored sync run revealed.
 // /readyz reports the source reached, and sessions accepts WebSocket
-// clients, while the node sees a majority of its peers. When the node stops
+// clients, while the node reaches a majority of its peers. When the node stops
 // seeing one after it had one, sessions tells its clients with NODE_STATUS
 // and closes them, and stop ends the process with errClusterIsolated.
 func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hub *actors.Hub, pipeline *actors.Pipeline,
