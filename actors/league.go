@@ -20,7 +20,7 @@ package actors
 //
 // It sends, on the league stream StreamKey(STREAM_KIND_LEAGUE, id) through
 // the hub: at most one PLAYER_STATS per poll with the poll's changes to its
-// rostered players, and a LEADERBOARD_UPDATE after a poll or an edit that
+// rostered players (only the stats that its rule set scores), and a LEADERBOARD_UPDATE after a poll or an edit that
 // changed the leaderboard.
 
 import (
@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -330,6 +331,9 @@ type leagueActor struct {
 	league     *messages.League
 	ruleSet    *scoring.RuleSet
 	scorerName string
+	// scoredStats are the stat columns that the rule set scores, the only
+	// ones a PLAYER_STATS item carries.
+	scoredStats map[string]bool
 	// ownScorer scores rows that arrive without the league's points.
 	ownScorer *scoring.Scorer
 	stream    string
@@ -400,6 +404,7 @@ func (a *leagueActor) apply(ctx actor.Context, message *leagueApply) error {
 
 	a.league = message.league
 	a.ruleSet = message.ruleSet
+	a.scoredStats = message.ruleSet.ScoredStats()
 	a.scorerName = message.scorerName
 	a.ownScorer = ownScorer
 	a.stream = StreamKey(messages.StreamKind_STREAM_KIND_LEAGUE, a.league.GetId())
@@ -537,7 +542,13 @@ func (a *leagueActor) observe(update *messages.PlayerUpdate) {
 		a.recomputeTeam(team)
 	}
 
+	// The item keeps the stats that decide the league's points. The
+	// player's own stream carries every changed stat, and sending them all
+	// to every session of a league made a poll's PLAYER_STATS of 150
+	// first-seen rows about 350 KB.
 	item := messages.NewPlayerUpdateData(&messages.PlayerUpdate{Delta: update.GetDelta(), Points: []*messages.Points{scored}})
+	maps.DeleteFunc(item.Stats, func(stat, _ string) bool { return !a.scoredStats[stat] })
+	maps.DeleteFunc(item.Previous, func(stat string, _ *string) bool { return !a.scoredStats[stat] })
 	a.pending = append(a.pending, &messages.LeaguePlayerStats{
 		TeamID:           a.league.GetTeams()[team].GetId(),
 		Counted:          a.counts(team, row.GetPlayerId(), row.GetWeek()),

@@ -134,7 +134,10 @@ func TestLeaguePollSendsOneBatch(t *testing.T) {
 	f.follow("l")
 
 	// Two weeks of p2 and a player nobody rosters, then the poll ends.
-	f.scored(t, row("p2", "WR", 2, "3"))
+	// Week 2 also has a column that PPR does not score.
+	week2 := row("p2", "WR", 2, "3")
+	week2.Stats = append(week2.Stats, &messages.Stat{Name: "targets", Value: "5"})
+	f.scored(t, week2)
 	f.scored(t, row("p2", "WR", 3, "7"))
 	f.scored(t, row("p9", "WR", 2, "9"))
 	f.system.Root.Send(f.leagues.PID(), &messages.SyncFinished{Ok: true})
@@ -146,6 +149,10 @@ func TestLeaguePollSendsOneBatch(t *testing.T) {
 	players := stats["players"].([]any)
 	if len(players) != 2 {
 		t.Fatalf("PLAYER_STATS has %d players, want p2's weeks 2 and 3", len(players))
+	}
+	week2Stats := players[0].(map[string]any)["stats"].(map[string]any)
+	if len(week2Stats) != 1 || week2Stats["receptions"] != "3" {
+		t.Errorf("week 2 item stats %v, want only receptions 3, the one stat PPR scores", week2Stats)
 	}
 	week3 := players[1].(map[string]any)
 	if week3["player_id"] != "p2" || week3["counted"] != false || week3["points"].(map[string]any)["ppr"] != "7.00" {

@@ -172,3 +172,14 @@ func pointsOf(weights []Weight, stat string) decimal.Decimal {
 	}
 	return decimal.Zero
 }
+
+// ScoredStats returns the stat columns that Score reads under r: the stats
+// of its general and position weights and bonuses, and for kicking by
+// distance fg_made and fg_made_list. A change to any other column leaves a
+// player-week's points as they were. Team defense columns are left out,
+// because ScoreDefense scores team rows.
+func (r *RuleSet) ScoredStats() map[string]bool {
+	scored := make(map[string]bool)
+	r.neededStats(scored, scored)
+	return scored
+}

@@ -568,3 +568,44 @@ func TestNumericStatsCoverFiles(t *testing.T) {
 		t.Error("NumericStats is not sorted")
 	}
 }
+
+func TestScoredStatsDecidePoints(t *testing.T) {
+	file := readStatsFile(t, "stats_player/stats_player_week_2025.csv.gz")
+	ruleSets := []*scoring.RuleSet{scoring.Standard, scoring.HalfPPR, scoring.PPR, parse(t, tePremium), parse(t, kickers)}
+
+	for _, ruleSet := range ruleSets {
+		scored := ruleSet.ScoredStats()
+		for _, row := range file.Players {
+			want, err := ruleSet.ScoreRow(row)
+			if err != nil {
+				t.Fatalf("%s: score %s week %d: %v", ruleSet.Name, row.GetPlayerId(), row.GetWeek(), err)
+			}
+
+			// The row without every stat outside ScoredStats must score the same.
+			trimmed := &messages.PlayerWeek{PlayerId: row.GetPlayerId(), Position: row.GetPosition(), Week: row.GetWeek()}
+			for _, stat := range row.GetStats() {
+				if scored[stat.GetName()] {
+					trimmed.Stats = append(trimmed.Stats, stat)
+				}
+			}
+			got, err := ruleSet.ScoreRow(trimmed)
+			if err != nil {
+				t.Fatalf("%s: score trimmed %s week %d: %v", ruleSet.Name, row.GetPlayerId(), row.GetWeek(), err)
+			}
+			if !got.Equal(want) {
+				t.Fatalf("%s: %s week %d scores %s with only ScoredStats, want %s", ruleSet.Name, row.GetPlayerId(), row.GetWeek(), got, want)
+			}
+		}
+	}
+
+	ppr, standard := scoring.PPR.ScoredStats(), scoring.Standard.ScoredStats()
+	if !ppr["receptions"] || !ppr["passing_yards"] {
+		t.Errorf("PPR scored stats %v lack receptions or passing_yards", ppr)
+	}
+	if standard["receptions"] {
+		t.Errorf("standard scored stats include receptions, which standard does not score")
+	}
+	if ppr["headshot_url"] || ppr["fantasy_points"] {
+		t.Errorf("PPR scored stats include a column that is not scored: %v", ppr)
+	}
+}
