@@ -94,7 +94,7 @@ bench:
 load:
 	$(GO) build -o bin/nflsync ./cmd/nflsync
 	$(GO) build -o bin/loadgen ./cmd/loadgen
-	SESSIONS=$(SESSIONS) PLAYERS=$(PLAYERS) LEAGUE=$(LEAGUE) BURSTS=$(BURSTS) \
+	SESSIONS=$(SESSIONS) PLAYERS=$(PLAYERS) LEAGUE=$(LEAGUE) BURSTS=$(BURSTS) BURST_PLAYERS=$(BURST_PLAYERS) \
 		LOAD_INTERVAL=$(LOAD_INTERVAL) LOADGEN_FLAGS="$(LOADGEN_FLAGS)" REPLAY_DIR=$(REPLAY_DIR) \
 		sh cmd/loadgen/load.sh
 

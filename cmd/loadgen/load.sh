@@ -12,6 +12,11 @@
 #   LOAD_INTERVAL  seconds between replay ticks (default 20 + SESSIONS/400,
 #                  so that every session is subscribed before the second tick)
 #   REPLAY_DIR     replay directory (default testdata/replay/2024)
+#   BURST_PLAYERS  when set, the server replays a copy of REPLAY_DIR whose
+#                  weeks after week 1 hold only this many players' rows
+#                  (`loadgen burst-replay`), so each burst changes exactly
+#                  that many players; the league takes its 150 players
+#                  from them (default: whole weeks, about 1,050 players)
 #   LOADGEN_FLAGS  further loadgen flags
 set -eu
 
@@ -22,6 +27,7 @@ BURSTS=${BURSTS:-1}
 LOAD_ADDR=${LOAD_ADDR:-127.0.0.1:28080}
 LOAD_INTERVAL=${LOAD_INTERVAL:-$((20 + SESSIONS / 400))}
 REPLAY_DIR=${REPLAY_DIR:-testdata/replay/2024}
+BURST_PLAYERS=${BURST_PLAYERS:-}
 LOADGEN_FLAGS=${LOADGEN_FLAGS:-}
 
 if curl -s -o /dev/null "http://$LOAD_ADDR/healthz"; then
@@ -42,10 +48,17 @@ stop_server() {
 }
 trap stop_server EXIT INT TERM
 
+league_players=
+if [ -n "$BURST_PLAYERS" ]; then
+	bin/loadgen burst-replay -from "$REPLAY_DIR" -out "$data_dir/replay" -players "$BURST_PLAYERS"
+	league_players="$data_dir/replay/burst_players.txt"
+	REPLAY_DIR="$data_dir/replay"
+fi
+
 # The per-IP limit and connection rate are raised because every session
 # comes from a few loopback addresses at once.
 NFL_SYNC_SOURCE="replay:$REPLAY_DIR" \
-NFL_SYNC_DATA_DIR="$data_dir" \
+NFL_SYNC_DATA_DIR="$data_dir/server" \
 NFL_SYNC_LISTEN_ADDR="$LOAD_ADDR" \
 NFL_SYNC_INTERVAL_SECONDS="$LOAD_INTERVAL" \
 NFL_SYNC_WS_MAX_CONNECTIONS_PER_IP=1000000 \
@@ -72,10 +85,15 @@ echo "load: nflsync pid $server_pid on $LOAD_ADDR, a replay tick every $LOAD_INT
 stats_file=$(ls "$REPLAY_DIR"/stats_player_week_*.csv.gz | head -n 1)
 league_flag=
 if [ -n "$LEAGUE" ]; then
-	# A 10-team league of the first 150 players of the stats file, 15 per
-	# team, so every session follows a league whose rostered players change
-	# in each burst.
-	teams=$(gzip -dc "$stats_file" | awk -F, 'NR > 1 && $1 != "" && !seen[$1]++ { print $1 }' | head -n 150 |
+	# A 10-team league of 150 players, 15 per team, so every session follows
+	# a league whose rostered players change in each burst: the first 150
+	# burst players, or else the first 150 players of the stats file.
+	if [ -n "$league_players" ]; then
+		list_players() { head -n 150 "$league_players"; }
+	else
+		list_players() { gzip -dc "$stats_file" | awk -F, 'NR > 1 && $1 != "" && !seen[$1]++ { print $1 }' | head -n 150; }
+	fi
+	teams=$(list_players |
 		awk -v quote='"' '{ team = int((NR - 1) / 15); roster[team] = roster[team] (roster[team] == "" ? "" : ",") quote $1 quote }
 			END { for (t = 0; t < 10; t++) printf "%s{\"id\":\"t%d\",\"name\":\"Team %d\",\"owner\":\"load\",\"roster\":[%s]}", (t ? "," : ""), t, t, roster[t] }')
 	season=$(basename "$stats_file" | tr -dc 0-9)

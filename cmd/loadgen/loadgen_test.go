@@ -2,6 +2,9 @@ package main
 
 import (
 	"bufio"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +136,72 @@ func TestCheckLoopbackURL(t *testing.T) {
 			t.Errorf("checkLoopbackURL(%q) = nil, want an error", raw)
 		}
 	}
+}
+
+func TestBurstReplayLimitsLaterWeeks(t *testing.T) {
+	from := filepath.Join("..", "..", "testdata", "replay", "2024")
+	out := t.TempDir()
+
+	chosen, err := writeBurstReplay(from, out, 300)
+	if err != nil {
+		t.Fatalf("writeBurstReplay: %v", err)
+	}
+	if len(chosen) != 300 {
+		t.Fatalf("chose %d players, want 300", len(chosen))
+	}
+	keep := make(map[string]bool)
+	for _, id := range chosen {
+		keep[id] = true
+	}
+
+	original, err := readCSV(filepath.Join(from, "stats_player_week_2024.csv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	derived, err := readCSV(filepath.Join(out, "stats_player_week_2024.csv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := countWeek(derived, "1"), countWeek(original, "1"); got != want {
+		t.Errorf("week 1 has %d rows, want all %d", got, want)
+	}
+	for _, week := range []string{"2", "3"} {
+		if got := countWeek(derived, week); got != 300 {
+			t.Errorf("week %s has %d rows, want 300", week, got)
+		}
+	}
+
+	injuries, err := readCSV(filepath.Join(out, "injuries_2024.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idColumn, weekColumn := slices.Index(injuries.header, "gsis_id"), slices.Index(injuries.header, "week")
+	for _, record := range injuries.records {
+		if record[weekColumn] != "1" && !keep[record[idColumn]] {
+			t.Fatalf("injury row of week %s for %s, a player outside the burst", record[weekColumn], record[idColumn])
+		}
+	}
+	for _, name := range []string{"games.csv", "roster_2024.csv", "burst_players.txt"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("derived replay lacks %s: %v", name, err)
+		}
+	}
+}
+
+func TestBurstReplayRejectsTooManyPlayers(t *testing.T) {
+	_, err := writeBurstReplay(filepath.Join("..", "..", "testdata", "replay", "2024"), t.TempDir(), 100000)
+	if err == nil || !strings.Contains(err.Error(), "fewer than the 100000 requested") {
+		t.Fatalf("err = %v, want an error naming the 100000 requested players", err)
+	}
+}
+
+func countWeek(table *csvTable, week string) int {
+	column := slices.Index(table.header, "week")
+	count := 0
+	for _, record := range table.records {
+		if record[column] == week {
+			count++
+		}
+	}
+	return count
 }

@@ -12,7 +12,8 @@
 // message.
 //
 // `make load` starts a replay server and runs this command; see
-// docs/BENCHMARKS.md for results.
+// docs/BENCHMARKS.md for results. `loadgen burst-replay` writes a replay
+// whose ticks after the first change a set number of players.
 package main
 
 import (
@@ -170,6 +171,10 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "burst-replay" {
+		return runBurstReplay(args[1:], stdout, stderr)
+	}
+
 	opts, err := parseFlags(args, stderr)
 	if err != nil {
 		if err != flag.ErrHelp {

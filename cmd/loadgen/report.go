@@ -100,6 +100,9 @@ func (r *reporter) bursts(reports []burstReport, source *playerSource, sessions 
 		switch {
 		case report.tickLatency.count > 0 && window.cycles == 1:
 			r.printf("burst %d: tick-to-client latency (sync cycle start to receipt, an upper bound): %s", i+1, report.tickLatency)
+			for _, kind := range slices.Sorted(maps.Keys(report.kindLatency)) {
+				r.printf("burst %d:   of %s: %s", i+1, kind, report.kindLatency[kind])
+			}
 		case window.cycles > 1:
 			r.printf("burst %d: tick-to-client latency: none, because %d sync cycles ended in the burst", i+1, window.cycles)
 		}

@@ -84,6 +84,10 @@ type burstReport struct {
 	// tickLatency from the start of the sync cycle that found the change.
 	changeLatency latencySummary
 	tickLatency   latencySummary
+
+	// kindLatency is the tick-to-client latency of each message type, which
+	// shows the stage of the server that delivers late.
+	kindLatency map[string]latencySummary
 }
 
 // wallClockSkew is how far detected_at may be from the receipt time and
@@ -98,7 +102,9 @@ func splitBursts(clients []*client, windows []burstWindow) []burstReport {
 	reports := make([]burstReport, len(windows))
 	changeLatencies := make([][]time.Duration, len(windows))
 	tickLatencies := make([][]time.Duration, len(windows))
+	kindLatencies := make([]map[string][]time.Duration, len(windows))
 	for i := range reports {
+		kindLatencies[i] = make(map[string][]time.Duration)
 		reports[i] = burstReport{window: windows[i], weeks: make(map[int]int), kinds: make(map[string]int)}
 	}
 
@@ -135,6 +141,7 @@ func splitBursts(clients []*client, windows []burstWindow) []burstReport {
 			}
 			if start := windows[index].cycleStart; !start.IsZero() {
 				tickLatencies[index] = append(tickLatencies[index], r.at.Sub(start))
+				kindLatencies[index][r.kind] = append(kindLatencies[index][r.kind], r.at.Sub(start))
 			}
 		}
 	}
@@ -142,6 +149,10 @@ func splitBursts(clients []*client, windows []burstWindow) []burstReport {
 	for i := range reports {
 		reports[i].changeLatency = summarize(changeLatencies[i])
 		reports[i].tickLatency = summarize(tickLatencies[i])
+		reports[i].kindLatency = make(map[string]latencySummary)
+		for kind, latencies := range kindLatencies[i] {
+			reports[i].kindLatency[kind] = summarize(latencies)
+		}
 	}
 	return reports
 }
