@@ -88,13 +88,13 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# `make load SESSIONS=10000 BURSTS=2 LEAGUE=id` runs the fan-out load test
+# `make load SESSIONS=10000 BURSTS=2 LEAGUES=1000` runs the fan-out load test
 # of cmd/loadgen against a replay server; cmd/loadgen/load.sh lists every
 # parameter and docs/BENCHMARKS.md the results.
 load:
 	$(GO) build -o bin/nflsync ./cmd/nflsync
 	$(GO) build -o bin/loadgen ./cmd/loadgen
-	SESSIONS=$(SESSIONS) PLAYERS=$(PLAYERS) LEAGUE=$(LEAGUE) BURSTS=$(BURSTS) BURST_PLAYERS=$(BURST_PLAYERS) \
+	SESSIONS=$(SESSIONS) PLAYERS=$(PLAYERS) LEAGUE=$(LEAGUE) LEAGUES=$(LEAGUES) BURSTS=$(BURSTS) BURST_PLAYERS=$(BURST_PLAYERS) \
 		LOAD_INTERVAL=$(LOAD_INTERVAL) LOADGEN_FLAGS="$(LOADGEN_FLAGS)" REPLAY_DIR=$(REPLAY_DIR) \
 		sh cmd/loadgen/load.sh
 

@@ -29,12 +29,13 @@ type streamState struct {
 }
 
 // receipt is one live message's timing: when the client read it and the
-// detected_at it carries (zero when it has none).
+// detected_at it carries (zero when it has none), and its size in bytes.
 type receipt struct {
 	at         time.Time
 	detectedAt time.Time
 	kind       string
 	week       int
+	size       int
 }
 
 // client is one WebSocket session of the load test. Its reader goroutine
@@ -240,7 +241,7 @@ func (c *client) handleLive(message []byte, kind string, receivedAt time.Time) {
 	if !hasTime {
 		detectedAt = time.Time{}
 	}
-	c.receipts = append(c.receipts, receipt{at: receivedAt, detectedAt: detectedAt, kind: kind, week: week})
+	c.receipts = append(c.receipts, receipt{at: receivedAt, detectedAt: detectedAt, kind: kind, week: week, size: len(message)})
 }
 
 func (c *client) recordError(text string) {

@@ -7,6 +7,9 @@
 #   SESSIONS       WebSocket sessions (default 2000)
 #   PLAYERS        players per session (default 15)
 #   LEAGUE         league_id every session also follows (default none)
+#   LEAGUES        when set, loadgen creates this many 10-team leagues and
+#                  each session follows one team: its league and its 15
+#                  players (in place of PLAYERS and LEAGUE)
 #   BURSTS         replay ticks to measure (default 1)
 #   LOAD_ADDR      listen address of the server (default 127.0.0.1:28080)
 #   LOAD_INTERVAL  seconds between replay ticks (default 20 + SESSIONS/400,
@@ -23,6 +26,7 @@ set -eu
 SESSIONS=${SESSIONS:-2000}
 PLAYERS=${PLAYERS:-15}
 LEAGUE=${LEAGUE:-}
+LEAGUES=${LEAGUES:-}
 BURSTS=${BURSTS:-1}
 LOAD_ADDR=${LOAD_ADDR:-127.0.0.1:28080}
 LOAD_INTERVAL=${LOAD_INTERVAL:-$((20 + SESSIONS / 400))}
@@ -102,6 +106,10 @@ if [ -n "$LEAGUE" ]; then
 		-d "{\"id\":\"$LEAGUE\",\"name\":\"Load test\",\"season\":$season,\"format\":\"regular\",\"rule_set\":\"ppr\",\"teams\":[$teams]}" \
 		>/dev/null || { echo "load: creating league $LEAGUE failed" >&2; exit 1; }
 	league_flag="-league $LEAGUE"
+fi
+if [ -n "$LEAGUES" ]; then
+	season=$(basename "$stats_file" | tr -dc 0-9)
+	league_flag="-leagues $LEAGUES -admin-key $admin_key -season $season"
 fi
 status=0
 # shellcheck disable=SC2086 # the flags are meant to split into words

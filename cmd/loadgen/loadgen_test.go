@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -204,4 +205,54 @@ func countWeek(table *csvTable, week string) int {
 		}
 	}
 	return count
+}
+
+func TestPlanLeaguesRostersDistinct(t *testing.T) {
+	ids := make([]string, 400)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("00-%07d", i)
+	}
+
+	leagues, err := planLeagues(1, ids, 3)
+	if err != nil {
+		t.Fatalf("planLeagues: %v", err)
+	}
+	if len(leagues) != 3 {
+		t.Fatalf("planned %d leagues, want 3", len(leagues))
+	}
+	for _, league := range leagues {
+		if len(league.rosters) != teamsPerLeague {
+			t.Fatalf("league %s has %d teams, want %d", league.id, len(league.rosters), teamsPerLeague)
+		}
+		seen := make(map[string]bool)
+		for _, roster := range league.rosters {
+			if len(roster) != rosterSize {
+				t.Fatalf("league %s has a roster of %d, want %d", league.id, len(roster), rosterSize)
+			}
+			for _, id := range roster {
+				if seen[id] {
+					t.Fatalf("league %s rosters %s twice", league.id, id)
+				}
+				seen[id] = true
+			}
+		}
+	}
+	if slices.Equal(leagues[0].rosters[0], leagues[1].rosters[0]) {
+		t.Errorf("leagues load-0 and load-1 have the same first roster %v", leagues[0].rosters[0])
+	}
+
+	if _, err := planLeagues(1, ids[:149], 1); err == nil {
+		t.Errorf("planLeagues with 149 players succeeded, want an error")
+	}
+}
+
+func TestSessionLeagueSpreadsTeams(t *testing.T) {
+	seen := make(map[[2]int]bool)
+	for i := range 4 * teamsPerLeague {
+		league, team := sessionLeague(i, 4)
+		seen[[2]int{league, team}] = true
+	}
+	if len(seen) != 4*teamsPerLeague {
+		t.Errorf("%d sessions took %d distinct teams, want one each", 4*teamsPerLeague, len(seen))
+	}
 }

@@ -37,6 +37,9 @@ type options struct {
 	sessions    int
 	players     int
 	league      string
+	leagues     int
+	adminKey    string
+	season      int
 	statsFile   string
 	playerIDs   string
 	sourceAddrs int
@@ -63,6 +66,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	flags.IntVar(&opts.sessions, "sessions", 2000, "number of WebSocket sessions to open")
 	flags.IntVar(&opts.players, "players", 15, "players each session subscribes to, chosen at random")
 	flags.StringVar(&opts.league, "league", "", "league_id each session also subscribes to; empty subscribes none")
+	flags.IntVar(&opts.leagues, "leagues", 0,
+		fmt.Sprintf("leagues of %d teams of %d players to create (needs -admin-key); each session then follows one team's league "+
+			"and its %d players instead of -players chosen at random, and -league must be empty", teamsPerLeague, rosterSize, rosterSize))
+	flags.StringVar(&opts.adminKey, "admin-key", "", "the server's NFL_SYNC_ADMIN_API_KEY, with which -leagues creates leagues")
+	flags.IntVar(&opts.season, "season", 2024, "season of the leagues that -leagues creates")
 	flags.StringVar(&opts.statsFile, "stats", "testdata/replay/2024/stats_player_week_2024.csv.gz",
 		"nflverse weekly stats file whose player_ids the sessions choose from")
 	flags.StringVar(&opts.playerIDs, "player-ids", "", "file of gsis_ids, one per line, used instead of -stats")
@@ -89,8 +97,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("invalid -sessions %d: use 1 to 1000000", opts.sessions)
 	case opts.players < 0 || opts.players > 199:
 		return nil, fmt.Errorf("invalid -players %d: use 0 to 199 (a session follows at most 200 streams)", opts.players)
-	case opts.players == 0 && opts.league == "":
-		return nil, fmt.Errorf("nothing to subscribe: set -players above 0 or -league")
+	case opts.players == 0 && opts.league == "" && opts.leagues == 0:
+		return nil, fmt.Errorf("nothing to subscribe: set -players above 0, -league or -leagues")
+	case opts.leagues < 0 || opts.leagues > 100_000:
+		return nil, fmt.Errorf("invalid -leagues %d: use 0 to 100000", opts.leagues)
+	case opts.leagues > 0 && (opts.league != "" || opts.adminKey == ""):
+		return nil, fmt.Errorf("-leagues needs -admin-key and an empty -league")
 	case opts.sourceAddrs < 0 || opts.sourceAddrs > 250:
 		return nil, fmt.Errorf("invalid -source-addrs %d: use 0 to 250", opts.sourceAddrs)
 	case opts.connectRate <= 0:
@@ -222,6 +234,19 @@ func loadTest(ctx context.Context, opts *options, port int, report *reporter) er
 	}
 	report.header(opts, source, server, fileLimit)
 
+	var leagues []loadLeague
+	if opts.leagues > 0 {
+		if leagues, err = planLeagues(opts.seed, source.ids, opts.leagues); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := createLeagues(ctx, opts.url, opts.adminKey, opts.season, leagues); err != nil {
+			return err
+		}
+		report.printf("leagues: created %d leagues of %d teams of %d players in %s",
+			len(leagues), teamsPerLeague, rosterSize, time.Since(start).Round(time.Millisecond))
+	}
+
 	baseline, err := waitQuiet(ctx, server)
 	if err != nil {
 		return err
@@ -229,7 +254,7 @@ func loadTest(ctx context.Context, opts *options, port int, report *reporter) er
 	report.sample("baseline (before connecting)", baseline)
 	baselineRuntime := report.runtime("baseline", opts.metricsURL, nil, 0)
 
-	clients, err := connectAll(ctx, opts, source, report)
+	clients, err := connectAll(ctx, opts, source, leagues, report)
 	if err != nil {
 		return err
 	}
@@ -272,6 +297,17 @@ func sourceAddress(i int) net.IP {
 
 // chooseSessionPlayers returns the players of session i, the same for the
 // same -seed.
+// sessionActions returns the subscribe actions of session i: its team's
+// league and roster when loadgen created leagues, else -players chosen at
+// random and -league.
+func sessionActions(opts *options, ids []string, leagues []loadLeague, i int) [][]byte {
+	if len(leagues) > 0 {
+		league, team := sessionLeague(i, len(leagues))
+		return subscribeActions(leagues[league].rosters[team], leagues[league].id)
+	}
+	return subscribeActions(chooseSessionPlayers(opts, ids, i), opts.league)
+}
+
 func chooseSessionPlayers(opts *options, ids []string, i int) []string {
 	random := rand.New(rand.NewPCG(opts.seed, uint64(i)))
 	return choosePlayers(random, ids, opts.players)

@@ -21,7 +21,10 @@ func (r *reporter) printf(format string, args ...any) {
 
 func (r *reporter) header(opts *options, source *playerSource, server *server, fileLimit uint64) {
 	streams := fmt.Sprintf("%d players", opts.players)
-	if opts.league != "" {
+	switch {
+	case opts.leagues > 0:
+		streams = fmt.Sprintf("one league of %d and its team's %d players", opts.leagues, rosterSize)
+	case opts.league != "":
 		streams += " + league " + opts.league
 	}
 	r.printf("loadgen: %d sessions × %s, from %d source addresses (127.0.0.2…), %s",
@@ -86,7 +89,8 @@ func (r *reporter) bursts(reports []burstReport, source *playerSource, sessions 
 			i+1, report.messages, report.sessions, sessions, report.last.Sub(report.first).Round(time.Millisecond))
 		var kinds []string
 		for _, kind := range slices.Sorted(maps.Keys(report.kinds)) {
-			kinds = append(kinds, fmt.Sprintf("%d %s", report.kinds[kind], kind))
+			kinds = append(kinds, fmt.Sprintf("%d %s (%d bytes each on average)", report.kinds[kind], kind,
+				report.kindBytes[kind]/report.kinds[kind]))
 		}
 		r.printf("burst %d: message types %s", i+1, strings.Join(kinds, ", "))
 		if len(report.weeks) > 0 {

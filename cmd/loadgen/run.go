@@ -38,7 +38,7 @@ const connectWorkers = 64
 // connectAll opens opts.sessions sessions at up to opts.connectRate per
 // second, sends their subscribe actions and waits until every action has a
 // reply (ACK or ERROR). A session that fails to connect is reported and left out.
-func connectAll(ctx context.Context, opts *options, source *playerSource, report *reporter) ([]*client, error) {
+func connectAll(ctx context.Context, opts *options, source *playerSource, leagues []loadLeague, report *reporter) ([]*client, error) {
 	start := time.Now()
 	jobs := make(chan int)
 	go func() {
@@ -73,7 +73,7 @@ func connectAll(ctx context.Context, opts *options, source *playerSource, report
 				ws, err := dialClient(ctx, opts.url, sourceAddress(i%opts.sourceAddrs))
 				if err == nil {
 					c := &client{ws: ws, ready: ready.Done,
-						actions: subscribeActions(chooseSessionPlayers(opts, source.ids, i), opts.league)}
+						actions: sessionActions(opts, source.ids, leagues, i)}
 					ready.Add(1)
 					if err = c.start(); err == nil {
 						mu.Lock()

@@ -77,8 +77,10 @@ type burstReport struct {
 	sessions int
 	weeks    map[int]int
 	kinds    map[string]int
-	first    time.Time
-	last     time.Time
+	// kindBytes is the total size of each message type's messages.
+	kindBytes map[string]int
+	first     time.Time
+	last      time.Time
 
 	// changeLatency is measured from each message's detected_at, and
 	// tickLatency from the start of the sync cycle that found the change.
@@ -105,7 +107,8 @@ func splitBursts(clients []*client, windows []burstWindow) []burstReport {
 	kindLatencies := make([]map[string][]time.Duration, len(windows))
 	for i := range reports {
 		kindLatencies[i] = make(map[string][]time.Duration)
-		reports[i] = burstReport{window: windows[i], weeks: make(map[int]int), kinds: make(map[string]int)}
+		reports[i] = burstReport{window: windows[i], weeks: make(map[int]int), kinds: make(map[string]int),
+			kindBytes: make(map[string]int)}
 	}
 
 	for _, c := range clients {
@@ -123,6 +126,7 @@ func splitBursts(clients []*client, windows []burstWindow) []burstReport {
 			report := &reports[index]
 			report.messages++
 			report.kinds[r.kind]++
+			report.kindBytes[r.kind] += r.size
 			if !counted[index] {
 				counted[index] = true
 				report.sessions++
