@@ -41,6 +41,9 @@ func openParquetTable(r io.ReaderAt, size int64, name string) (t *table, err err
 	if err != nil {
 		return nil, fmt.Errorf("read %s: parquet: %w", name, err)
 	}
+	if err := checkParquetPages(file, r, size); err != nil {
+		return nil, fmt.Errorf("read %s: parquet: %w", name, err)
+	}
 
 	reader := &parquetRecords{name: name, groups: file.RowGroups()}
 	columns := make(map[string]int)
