@@ -37,6 +37,9 @@ const parquetBatchRows = 512
 func openParquetTable(r io.ReaderAt, size int64, name string) (t *table, err error) {
 	defer recoverParquet(name, &err)
 
+	if err := checkParquetFooter(r, size); err != nil {
+		return nil, fmt.Errorf("read %s: parquet: %w", name, err)
+	}
 	file, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: parquet: %w", name, err)

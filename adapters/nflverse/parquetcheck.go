@@ -458,3 +458,168 @@ func (p *pageChecker) scratch(size int) []byte {
 func (p *pageChecker) errorf(format string, args ...any) error {
 	return fmt.Errorf("row group %d column %q page %d: %w", p.rowGroup, p.column, p.page, fmt.Errorf(format, args...))
 }
+
+// maxFooterDepth bounds the nesting of structs and containers in a
+// parquet footer. The parquet format nests about 6 deep.
+const maxFooterDepth = 64
+
+// checkParquetFooter scans the thrift compact encoding of the file footer
+// before parquet.OpenFile decodes it, and rejects a list, set or map that
+// declares more elements than the bytes left in the footer could hold.
+// parquet-go v0.32.1 allocates a slice of the declared length first, so a
+// 20-byte file declaring 2^24 schema elements made it allocate 1.6 GB.
+// A footer without the PAR1 magic or with an impossible length is left to
+// parquet.OpenFile to reject.
+func checkParquetFooter(r io.ReaderAt, size int64) error {
+	if size < 12 {
+		return nil
+	}
+	var trailer [8]byte
+	if _, err := r.ReadAt(trailer[:], size-8); err != nil {
+		return fmt.Errorf("read footer length: %w", err)
+	}
+	length := int64(binary.LittleEndian.Uint32(trailer[:4]))
+	if string(trailer[4:]) != "PAR1" || length > size-12 {
+		return nil
+	}
+
+	footer := make([]byte, length)
+	if _, err := r.ReadAt(footer, size-8-length); err != nil {
+		return fmt.Errorf("read footer: %w", err)
+	}
+	scanner := footerScanner{data: footer}
+	if err := scanner.skipStruct(0); err != nil {
+		return fmt.Errorf("invalid footer at byte %d: %w", scanner.offset, err)
+	}
+	return nil
+}
+
+// footerScanner walks thrift compact protocol values without decoding them.
+type footerScanner struct {
+	data   []byte
+	offset int
+}
+
+func (s *footerScanner) readByte() (byte, error) {
+	if s.offset >= len(s.data) {
+		return 0, io.ErrUnexpectedEOF
+	}
+	b := s.data[s.offset]
+	s.offset++
+	return b, nil
+}
+
+func (s *footerScanner) readUvarint() (uint64, error) {
+	value, n := binary.Uvarint(s.data[s.offset:])
+	if n <= 0 {
+		return 0, errors.New("truncated or overflowing varint")
+	}
+	s.offset += n
+	return value, nil
+}
+
+// skip advances past n bytes.
+func (s *footerScanner) skip(n uint64) error {
+	if n > uint64(len(s.data)-s.offset) {
+		return fmt.Errorf("%d bytes declared, %d left", n, len(s.data)-s.offset)
+	}
+	s.offset += int(n)
+	return nil
+}
+
+func (s *footerScanner) skipStruct(depth int) error {
+	if depth > maxFooterDepth {
+		return fmt.Errorf("values nest deeper than %d", maxFooterDepth)
+	}
+	for {
+		header, err := s.readByte()
+		if err != nil {
+			return err
+		}
+		if header == 0 {
+			return nil
+		}
+
+		// A zero field id delta means the id follows as a varint.
+		if header>>4 == 0 {
+			if _, err := s.readUvarint(); err != nil {
+				return err
+			}
+		}
+		if err := s.skipValue(header&0x0f, true, depth+1); err != nil {
+			return err
+		}
+	}
+}
+
+// skipValue advances past one value of compact type typ. A boolean field
+// keeps its value in the field header, but a boolean list element takes a
+// byte.
+func (s *footerScanner) skipValue(typ byte, inField bool, depth int) error {
+	switch typ {
+	case 1, 2: // BOOLEAN_TRUE, BOOLEAN_FALSE
+		if inField {
+			return nil
+		}
+		return s.skip(1)
+	case 3: // BYTE
+		return s.skip(1)
+	case 4, 5, 6: // I16, I32, I64 as zigzag varints
+		_, err := s.readUvarint()
+		return err
+	case 7: // DOUBLE
+		return s.skip(8)
+	case 8: // BINARY
+		length, err := s.readUvarint()
+		if err != nil {
+			return err
+		}
+		return s.skip(length)
+	case 9, 10: // LIST, SET
+		header, err := s.readByte()
+		if err != nil {
+			return err
+		}
+		count := uint64(header >> 4)
+		if count == 15 {
+			if count, err = s.readUvarint(); err != nil {
+				return err
+			}
+		}
+		return s.skipElements(count, 1, []byte{header & 0x0f}, depth)
+	case 11: // MAP
+		count, err := s.readUvarint()
+		if err != nil || count == 0 {
+			return err
+		}
+		types, err := s.readByte()
+		if err != nil {
+			return err
+		}
+		return s.skipElements(count, 2, []byte{types >> 4, types & 0x0f}, depth)
+	case 12: // STRUCT
+		return s.skipStruct(depth)
+	default:
+		return fmt.Errorf("unknown thrift compact type %d", typ)
+	}
+}
+
+// skipElements advances past count elements of a container, each made of
+// one value per type in types. Every compact value takes at least one byte,
+// so a count above the bytes left is rejected before any element is read.
+func (s *footerScanner) skipElements(count uint64, bytesPerElement uint64, types []byte, depth int) error {
+	if left := uint64(len(s.data) - s.offset); count > left/bytesPerElement {
+		return fmt.Errorf("container declares %d elements, but only %d bytes are left", count, left)
+	}
+	if depth > maxFooterDepth {
+		return fmt.Errorf("values nest deeper than %d", maxFooterDepth)
+	}
+	for range count {
+		for _, typ := range types {
+			if err := s.skipValue(typ, false, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -301,3 +301,42 @@ func TestCheckParquetPagesRejectsWrongDecompressedSize(t *testing.T) {
 		t.Errorf("error = %v, want one saying the page decompresses to more than its header declares", err)
 	}
 }
+
+func TestCheckParquetFooterRejectsHugeList(t *testing.T) {
+	// The footer is a FileMetaData whose field 1, version, is the i32 2
+	// and whose field 2, schema, is a list that declares 2^24 structs
+	// but holds none. parquet-go allocates about 1.6 GB for the list
+	// before it finds the bytes missing.
+	footer := []byte{0x15, 0x04, 0x19, 0xfc}
+	footer = binary.AppendUvarint(footer, 1<<24)
+	footer = append(footer, 0x00, 0x00)
+	data := append([]byte("PAR1"), footer...)
+	data = binary.LittleEndian.AppendUint32(data, uint32(len(footer)))
+	data = append(data, "PAR1"...)
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := readAllParquet(data)
+	runtime.ReadMemStats(&after)
+
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 1<<20 {
+		t.Errorf("reading the file allocated %d bytes, want at most 1 MiB", allocated)
+	}
+	want := "read crafted.parquet: parquet: invalid footer at byte 8: container declares 16777216 elements, but only 2 bytes are left"
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %q", err, want)
+	}
+}
+
+func TestCheckParquetFooterAcceptsWrittenFiles(t *testing.T) {
+	for _, pageVersion := range []int{1, 2} {
+		data := writeTwoColumnParquet(t, pageVersion, &parquet.Zstd)
+		if err := checkParquetFooter(bytes.NewReader(data), int64(len(data))); err != nil {
+			t.Errorf("page version %d: %v", pageVersion, err)
+		}
+	}
+	data := smallStatsParquet(t)
+	if err := checkParquetFooter(bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Errorf("small stats file: %v", err)
+	}
+}
