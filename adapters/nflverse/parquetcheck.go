@@ -460,7 +460,7 @@ func (p *pageChecker) errorf(format string, args ...any) error {
 }
 
 // maxFooterDepth bounds the nesting of structs and containers in a
-// parquet footer. The parquet format nests about 6 deep.
+// parquet footer, so that a crafted footer cannot recurse without end.
 const maxFooterDepth = 64
 
 // checkParquetFooter scans the thrift compact encoding of the file footer
