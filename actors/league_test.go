@@ -136,7 +136,7 @@ func TestLeaguePollSendsOneBatch(t *testing.T) {
 	// Two weeks of p2 and a player nobody rosters, then the poll ends.
 	// Week 2 also has a column that PPR does not score.
 	week2 := row("p2", "WR", 2, "3")
-	week2.Stats = append(week2.Stats, &messages.Stat{Name: "targets", Value: "5"})
+	week2.Stats = append(week2.Stats, &messages.Stat{Name: "targets", Value: "5"}, &messages.Stat{Name: "receiving_tds", Value: "0"})
 	f.scored(t, week2)
 	f.scored(t, row("p2", "WR", 3, "7"))
 	f.scored(t, row("p9", "WR", 2, "9"))
@@ -152,7 +152,10 @@ func TestLeaguePollSendsOneBatch(t *testing.T) {
 	}
 	week2Stats := players[0].(map[string]any)["stats"].(map[string]any)
 	if len(week2Stats) != 1 || week2Stats["receptions"] != "3" {
-		t.Errorf("week 2 item stats %v, want only receptions 3, the one stat PPR scores", week2Stats)
+		t.Errorf("week 2 item stats %v, want only receptions 3, the one non-zero stat PPR scores", week2Stats)
+	}
+	if previous := players[0].(map[string]any)["previous"].(map[string]any); len(previous) != 0 {
+		t.Errorf("first-seen week 2 item previous %v, want empty", previous)
 	}
 	week3 := players[1].(map[string]any)
 	if week3["player_id"] != "p2" || week3["counted"] != false || week3["points"].(map[string]any)["ppr"] != "7.00" {
