@@ -168,6 +168,14 @@ type AckMessage struct {
 
 // NewPlayerUpdateData converts a scored delta to its JSON form.
 func NewPlayerUpdateData(update *PlayerUpdate) *PlayerUpdateData {
+	return NewPlayerUpdateDataOf(update, nil)
+}
+
+// NewPlayerUpdateDataOf converts a scored delta to its JSON form with only
+// the stats for which keep returns true, in Stats and in Previous. keep is
+// called with each stat's name and current value ("" when it has none). A
+// nil keep keeps every stat, as NewPlayerUpdateData does.
+func NewPlayerUpdateDataOf(update *PlayerUpdate, keep func(stat, value string) bool) *PlayerUpdateData {
 	delta := update.GetDelta()
 	row := delta.GetCurrent()
 
@@ -181,8 +189,8 @@ func NewPlayerUpdateData(update *PlayerUpdate) *PlayerUpdateData {
 		Team:         row.GetTeam(),
 		OpponentTeam: row.GetOpponentTeam(),
 		GameID:       row.GetGameId(),
-		Stats:        currentStats(row, delta),
-		Previous:     previousValues(delta.GetChanges()),
+		Stats:        currentStats(row, delta, keep),
+		Previous:     keptPrevious(delta.GetChanges(), keep),
 		Points:       make(map[string]string, len(update.GetPoints())),
 		FirstSeen:    delta.GetFirstSeen(),
 		Correction:   delta.GetCorrection(),
@@ -260,22 +268,50 @@ func EncodeError(code, text string) []byte {
 // and only the changed stats otherwise: a client already has the rest from
 // the snapshot or an earlier message, and a change message stays small. A
 // stat that became null is absent here and null in "previous".
-func currentStats(row *PlayerWeek, delta *PlayerStatsDelta) map[string]string {
+func currentStats(row *PlayerWeek, delta *PlayerStatsDelta, keep func(stat, value string) bool) map[string]string {
 	if delta.GetFirstSeen() {
-		stats := make(map[string]string, len(row.GetStats()))
+		stats := make(map[string]string, sizeHint(len(row.GetStats()), keep))
 		for _, stat := range row.GetStats() {
-			stats[stat.GetName()] = stat.GetValue()
+			if keep == nil || keep(stat.GetName(), stat.GetValue()) {
+				stats[stat.GetName()] = stat.GetValue()
+			}
 		}
 		return stats
 	}
 
-	stats := make(map[string]string, len(delta.GetChanges()))
+	stats := make(map[string]string, sizeHint(len(delta.GetChanges()), keep))
 	for _, change := range delta.GetChanges() {
-		if change.Current != nil {
+		if change.Current != nil && (keep == nil || keep(change.GetField(), change.GetCurrent())) {
 			stats[change.GetField()] = change.GetCurrent()
 		}
 	}
 	return stats
+}
+
+// keptPrevious returns the earlier value of each changed stat that keep
+// keeps (every one when keep is nil).
+func keptPrevious(changes []*FieldChange, keep func(stat, value string) bool) map[string]*string {
+	if keep == nil {
+		return previousValues(changes)
+	}
+	previous := make(map[string]*string)
+	for _, change := range changes {
+		if keep(change.GetField(), change.GetCurrent()) {
+			previous[change.GetField()] = change.Previous
+		}
+	}
+	return previous
+}
+
+// sizeHint is the capacity for a map of up to n stats: n when every stat is
+// kept, else none, because a filter such as a rule set's scored stats keeps
+// a small share and a map sized for all of them costs more to allocate and
+// clear than it saves.
+func sizeHint(n int, keep func(stat, value string) bool) int {
+	if keep == nil {
+		return n
+	}
+	return 0
 }
 
 func previousValues(changes []*FieldChange) map[string]*string {
