@@ -347,6 +347,10 @@ type leagueActor struct {
 	// league's season that the league counts.
 	points map[string]map[int32]decimal.Decimal
 	totals []decimal.Decimal
+	// stale marks the teams whose totals miss a change that observe took.
+	// rows recomputes them, so a poll that changes many of a team's
+	// players sums the team once rather than once per change.
+	stale []bool
 
 	// published is the leaderboard of the last LEADERBOARD_UPDATE.
 	published []messages.LeaderboardRow
@@ -478,6 +482,7 @@ func (a *leagueActor) recomputeAll() {
 	}
 
 	a.totals = make([]decimal.Decimal, len(a.league.GetTeams()))
+	a.stale = make([]bool, len(a.league.GetTeams()))
 	for i := range a.totals {
 		a.recomputeTeam(i)
 	}
@@ -538,7 +543,7 @@ func (a *leagueActor) observe(update *messages.PlayerUpdate) {
 			return
 		}
 		a.setPoints(row.GetPlayerId(), row.GetWeek(), points)
-		a.recomputeTeam(team)
+		a.stale[team] = true
 	}
 
 	// The item keeps the stats that decide the league's points, and of a
@@ -585,6 +590,13 @@ func (a *leagueActor) leaguePoints(update *messages.PlayerUpdate) *messages.Poin
 // rows returns the current leaderboard, with each change measured against
 // the last published board.
 func (a *leagueActor) rows() []messages.LeaderboardRow {
+	for team, stale := range a.stale {
+		if stale {
+			a.recomputeTeam(team)
+			a.stale[team] = false
+		}
+	}
+
 	before := make(map[string]decimal.Decimal, len(a.published))
 	for _, row := range a.published {
 		before[row.TeamID], _ = decimal.NewFromString(row.Points)
