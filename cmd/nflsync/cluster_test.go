@@ -64,7 +64,7 @@ func (n *clusterNode) httpClient() *http.Client {
 // buildBinary builds cmd/nflsync once for the multi-process tests. Two
 // members in one process would share a protoactor global that the race
 // detector reports, so every node is its own process.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	binary := filepath.Join(t.TempDir(), "nflsync")
 	build := exec.Command("go", "build", "-o", binary, ".")
