@@ -27,7 +27,7 @@ func (r *reporter) header(opts *options, source *playerSource, server *server, f
 	case opts.league != "":
 		streams += " + league " + opts.league
 	}
-	r.printf("loadgen: %d sessions × %s, from %d source addresses (127.0.0.2…), %s",
+	r.printf("loadgen: %d sessions × %s, from %d local source address(es) starting at 127.0.0.2, %s",
 		opts.sessions, streams, opts.sourceAddrs, opts.url)
 	r.printf("players: chosen at random from %d gsis_ids (seed %d)", len(source.ids), opts.seed)
 	r.printf("server: pid %d; loadgen: open file limit %d, GOMAXPROCS %d", server.pid, fileLimit, runtime.GOMAXPROCS(0))
