@@ -43,8 +43,15 @@ func runBurstReplay(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if *out == "" || *players <= 0 || flags.NArg() > 0 {
-		fmt.Fprintf(stderr, "loadgen burst-replay: set -out and a -players above 0, with no other arguments\n")
+	switch {
+	case *out == "":
+		fmt.Fprintf(stderr, "loadgen burst-replay: missing -out, the directory to write the replay to\n")
+		return 2
+	case *players <= 0:
+		fmt.Fprintf(stderr, "loadgen burst-replay: invalid -players %d: use a number above 0\n", *players)
+		return 2
+	case flags.NArg() > 0:
+		fmt.Fprintf(stderr, "loadgen burst-replay: unexpected arguments %q\n", flags.Args())
 		return 2
 	}
 
@@ -60,6 +67,10 @@ func runBurstReplay(args []string, stdout, stderr io.Writer) int {
 // writeBurstReplay writes the derived replay of from into out (see
 // burstReplayUsage) and returns the chosen gsis_ids, sorted.
 func writeBurstReplay(from, out string, players int) ([]string, error) {
+	if err := checkSeparateDirectories(from, out); err != nil {
+		return nil, err
+	}
+
 	statsPaths, err := filepath.Glob(filepath.Join(from, "stats_player_week_*.csv.gz"))
 	if err != nil || len(statsPaths) != 1 {
 		return nil, fmt.Errorf("replay %s: expected one stats_player_week_SEASON.csv.gz, found %d", from, len(statsPaths))
@@ -115,6 +126,31 @@ func writeBurstReplay(from, out string, players int) ([]string, error) {
 		return nil, fmt.Errorf("write burst players: %w", err)
 	}
 	return chosen, nil
+}
+
+// checkSeparateDirectories rejects an out directory that is from or lies
+// inside it, because writing there would replace the source replay's files.
+func checkSeparateDirectories(from, out string) error {
+	absoluteFrom, err := filepath.Abs(from)
+	if err != nil {
+		return fmt.Errorf("invalid -from %q: %w", from, err)
+	}
+	absoluteOut, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("invalid -out %q: %w", out, err)
+	}
+	if resolved, err := filepath.EvalSymlinks(absoluteFrom); err == nil {
+		absoluteFrom = resolved
+	}
+	if resolved, err := filepath.EvalSymlinks(absoluteOut); err == nil {
+		absoluteOut = resolved
+	}
+
+	relative, err := filepath.Rel(absoluteFrom, absoluteOut)
+	if err == nil && (relative == "." || !strings.HasPrefix(relative, "..")) {
+		return fmt.Errorf("invalid -out %q: it is the -from replay %q or inside it; choose a directory outside it", out, from)
+	}
+	return nil
 }
 
 // csvTable is a whole CSV file: its header and records.

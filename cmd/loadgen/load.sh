@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs the fan-out load test: starts `nflsync serve` on a replay with a
-# fresh data directory, waits until it answers /healthz, runs loadgen
+# fresh data directory, waits until its /readyz is ready, runs loadgen
 # against it and stops it. `make load` calls it after building bin/nflsync
 # and bin/loadgen; the environment variables below are its parameters.
 #
@@ -29,10 +29,30 @@ LEAGUE=${LEAGUE:-}
 LEAGUES=${LEAGUES:-}
 BURSTS=${BURSTS:-1}
 LOAD_ADDR=${LOAD_ADDR:-127.0.0.1:28080}
-LOAD_INTERVAL=${LOAD_INTERVAL:-$((20 + SESSIONS / 400))}
+LOAD_INTERVAL=${LOAD_INTERVAL:-}
 REPLAY_DIR=${REPLAY_DIR:-testdata/replay/2024}
 BURST_PLAYERS=${BURST_PLAYERS:-}
 LOADGEN_FLAGS=${LOADGEN_FLAGS:-}
+
+fail() {
+	echo "load: $*" >&2
+	exit 2
+}
+for setting in "SESSIONS=$SESSIONS" "PLAYERS=$PLAYERS" "BURSTS=$BURSTS" "LOAD_INTERVAL=$LOAD_INTERVAL" \
+	"LEAGUES=$LEAGUES" "BURST_PLAYERS=$BURST_PLAYERS"; do
+	value=${setting#*=}
+	case $value in
+	'' | *[!0-9]*)
+		# LEAGUES, BURST_PLAYERS and LOAD_INTERVAL may be left empty.
+		case $setting in LEAGUES= | BURST_PLAYERS= | LOAD_INTERVAL=) continue ;; esac
+		fail "invalid ${setting%%=*} '$value': use a whole number"
+		;;
+	esac
+	[ "$value" -gt 0 ] || fail "invalid ${setting%%=*} '$value': use a number above 0"
+done
+[ -z "$LEAGUE" ] || [ -z "$LEAGUES" ] || fail "set LEAGUE (one league for every session) or LEAGUES (one per ten sessions), not both"
+[ -d "$REPLAY_DIR" ] || fail "REPLAY_DIR $REPLAY_DIR is not a directory"
+[ -n "$LOAD_INTERVAL" ] || LOAD_INTERVAL=$((20 + SESSIONS / 400))
 
 if curl -s -o /dev/null "http://$LOAD_ADDR/healthz"; then
 	echo "load: something already listens on $LOAD_ADDR; set LOAD_ADDR to a free address" >&2
@@ -77,7 +97,12 @@ attempts=0
 # /readyz turns ready after the first sync cycle (replay week 1).
 until curl -sf "http://$LOAD_ADDR/readyz" >/dev/null 2>&1; do
 	attempts=$((attempts + 1))
-	if [ "$attempts" -gt 600 ] || ! kill -0 "$server_pid" 2>/dev/null; then
+	if ! kill -0 "$server_pid" 2>/dev/null; then
+		echo "load: nflsync exited before it was ready; its log:" >&2
+		tail -n 40 "$data_dir/server.log" >&2
+		exit 1
+	fi
+	if [ "$attempts" -gt 600 ]; then
 		echo "load: nflsync did not answer http://$LOAD_ADDR/readyz within 60 s; its log:" >&2
 		tail -n 40 "$data_dir/server.log" >&2
 		exit 1
@@ -101,10 +126,13 @@ if [ -n "$LEAGUE" ]; then
 		awk -v quote='"' '{ team = int((NR - 1) / 15); roster[team] = roster[team] (roster[team] == "" ? "" : ",") quote $1 quote }
 			END { for (t = 0; t < 10; t++) printf "%s{\"id\":\"t%d\",\"name\":\"Team %d\",\"owner\":\"load\",\"roster\":[%s]}", (t ? "," : ""), t, t, roster[t] }')
 	season=$(basename "$stats_file" | tr -dc 0-9)
-	curl -sf -X POST "http://$LOAD_ADDR/api/v1/leagues" -H "Authorization: Bearer $admin_key" \
-		-H 'Content-Type: application/json' \
-		-d "{\"id\":\"$LEAGUE\",\"name\":\"Load test\",\"season\":$season,\"format\":\"regular\",\"rule_set\":\"ppr\",\"teams\":[$teams]}" \
-		>/dev/null || { echo "load: creating league $LEAGUE failed" >&2; exit 1; }
+	status=$(curl -s -o "$data_dir/league.json" -w '%{http_code}' -X POST "http://$LOAD_ADDR/api/v1/leagues" \
+		-H "Authorization: Bearer $admin_key" -H 'Content-Type: application/json' \
+		-d "{\"id\":\"$LEAGUE\",\"name\":\"Load test\",\"season\":$season,\"format\":\"regular\",\"rule_set\":\"ppr\",\"teams\":[$teams]}") || status=0
+	if [ "$status" != 201 ]; then
+		echo "load: creating league $LEAGUE failed with HTTP status $status: $(cat "$data_dir/league.json" 2>/dev/null)" >&2
+		exit 1
+	fi
 	league_flag="-league $LEAGUE"
 fi
 if [ -n "$LEAGUES" ]; then

@@ -256,3 +256,34 @@ func TestSessionLeagueSpreadsTeams(t *testing.T) {
 		t.Errorf("%d sessions took %d distinct teams, want one each", 4*teamsPerLeague, len(seen))
 	}
 }
+
+func TestBurstReplayRejectsOutInsideFrom(t *testing.T) {
+	from := t.TempDir()
+	for _, out := range []string{from, filepath.Join(from, "copy"), from + "/."} {
+		_, err := writeBurstReplay(from, out, 10)
+		if err == nil || !strings.Contains(err.Error(), "inside it") {
+			t.Errorf("writeBurstReplay(%q, %q) error = %v, want one that rejects -out inside -from", from, out, err)
+		}
+	}
+}
+
+func TestStatsPlayersRosterOnlyFirstWeek(t *testing.T) {
+	source, err := readStatsPlayers(filepath.Join("..", "..", "testdata", "replay", "2024", "stats_player_week_2024.csv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Week 1 has 1,041 rows, one of them without a player_id.
+	rosterable := source.rosterableIDs()
+	if len(rosterable) != 1040 {
+		t.Errorf("%d rosterable players, want the 1,040 players of week 1", len(rosterable))
+	}
+	// Z. Gonzalez first plays in week 10, so a replay server at week 1
+	// rejects a league that rosters him.
+	if !slices.Contains(source.ids, "00-0033862") {
+		t.Fatalf("00-0033862 is missing from the stats file's ids")
+	}
+	if slices.Contains(rosterable, "00-0033862") {
+		t.Errorf("00-0033862, first seen in week 10, is rosterable")
+	}
+}

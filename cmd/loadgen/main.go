@@ -62,6 +62,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	opts := &options{}
 	flags := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprint(stderr, "usage: loadgen [flags]\n       loadgen burst-replay -from DIR -out DIR -players N (see loadgen burst-replay -h)\n\nflags:\n")
+		flags.PrintDefaults()
+	}
 	flags.StringVar(&opts.url, "url", "ws://127.0.0.1:8080/ws", "WebSocket URL of the nflsync server; only 127.0.0.0/8 hosts")
 	flags.IntVar(&opts.sessions, "sessions", 2000, "number of WebSocket sessions to open")
 	flags.IntVar(&opts.players, "players", 15, "players each session subscribes to, chosen at random")
@@ -89,7 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, err
 	}
 	if flags.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", flags.Args())
+		return nil, fmt.Errorf("unexpected arguments %q; the only subcommand is burst-replay", flags.Args())
 	}
 
 	switch {
@@ -236,7 +240,7 @@ func loadTest(ctx context.Context, opts *options, port int, report *reporter) er
 
 	var leagues []loadLeague
 	if opts.leagues > 0 {
-		if leagues, err = planLeagues(opts.seed, source.ids, opts.leagues); err != nil {
+		if leagues, err = planLeagues(opts.seed, source.rosterableIDs(), opts.leagues); err != nil {
 			return err
 		}
 		start := time.Now()

@@ -19,6 +19,19 @@ import (
 type playerSource struct {
 	ids         []string
 	rowsPerWeek map[int]int
+
+	// rosterable are the gsis_ids with a row in the file's first week,
+	// which a replay server knows from its first tick; a league may roster
+	// only players the server knows. Nil means every id.
+	rosterable []string
+}
+
+// rosterableIDs returns the ids that league rosters may take.
+func (s *playerSource) rosterableIDs() []string {
+	if s.rosterable != nil {
+		return s.rosterable
+	}
+	return s.ids
 }
 
 // readPlayerIDs reads one gsis_id per line; blank lines and lines starting
@@ -83,6 +96,7 @@ func readStatsPlayers(path string) (*playerSource, error) {
 
 	source := &playerSource{rowsPerWeek: make(map[int]int)}
 	seen := make(map[string]bool)
+	firstWeekOf := make(map[string]int)
 	for {
 		record, err := rows.Read()
 		if errors.Is(err, io.EOF) {
@@ -93,12 +107,29 @@ func readStatsPlayers(path string) (*playerSource, error) {
 		}
 
 		id := record[idColumn]
-		if week, err := strconv.Atoi(record[weekColumn]); err == nil {
+		week, err := strconv.Atoi(record[weekColumn])
+		if err == nil {
 			source.rowsPerWeek[week]++
 		}
 		if id != "" && !seen[id] {
 			seen[id] = true
 			source.ids = append(source.ids, strings.Clone(id))
+		}
+		if first, known := firstWeekOf[id]; id != "" && err == nil && (!known || week < first) {
+			firstWeekOf[id] = week
+		}
+	}
+
+	firstWeek := -1
+	for week := range source.rowsPerWeek {
+		if firstWeek < 0 || week < firstWeek {
+			firstWeek = week
+		}
+	}
+	source.rosterable = []string{}
+	for _, id := range source.ids {
+		if first, known := firstWeekOf[id]; known && first == firstWeek {
+			source.rosterable = append(source.rosterable, id)
 		}
 	}
 	if len(source.ids) == 0 {

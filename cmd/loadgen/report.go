@@ -62,6 +62,11 @@ func (r *reporter) idle(baseline, idle processSample, open int) {
 	perSession := float64(idle.rssBytes-baseline.rssBytes) / float64(max(open, 1))
 	r.printf("idle: RSS per session %.1f KiB = (idle RSS - baseline RSS) / %d open sessions; CPU time for setup %s",
 		perSession/1024, open, idle.cpu-baseline.cpu)
+	if idle.rssBytes < baseline.rssBytes {
+		r.printf("idle: WARNING the idle RSS is below the baseline, because the garbage collector returned memory " +
+			"that the baseline held (garbage of creating leagues, for example); the per-session figure is not meaningful, " +
+			"so lengthen -settle")
+	}
 	if early := liveMessages.Load(); early > 0 {
 		r.printf("idle: WARNING %d live messages arrived before the idle sample, so a tick ran during setup "+
 			"and the idle RSS includes its work; lengthen NFL_SYNC_INTERVAL_SECONDS", early)

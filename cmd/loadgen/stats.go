@@ -131,7 +131,7 @@ func splitBursts(clients []*client, windows []burstWindow) []burstReport {
 				counted[index] = true
 				report.sessions++
 			}
-			if r.week > 0 {
+			if r.week > 0 && r.kind == "PLAYER_UPDATE" {
 				report.weeks[r.week]++
 			}
 			if report.first.IsZero() || r.at.Before(report.first) {
