@@ -33,7 +33,8 @@ FUZZ_TARGETS := \
 	adapters/nflverse:FuzzReadInjuries \
 	adapters/nflverse:FuzzCSVReader \
 	adapters/espn:FuzzParseScoreboard \
-	adapters/espn:FuzzParseSummary
+	adapters/espn:FuzzParseSummary \
+	adapters/mongo:FuzzDecodeStats
 
 .PHONY: help run build test test-deps fuzz lint bench load generate hazelcast-jar deploy-check
 

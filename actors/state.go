@@ -326,21 +326,25 @@ func (k *StateKeeper) Preload(ctx context.Context) error {
 		return nil
 	}
 
-	players, err := k.store.Players(ctx)
-	if err != nil {
-		return fmt.Errorf("preload players: %w", err)
-	}
-	games, err := k.store.Games(ctx)
-	if err != nil {
-		return fmt.Errorf("preload games: %w", err)
-	}
-	rosters, err := k.store.Rosters(ctx)
-	if err != nil {
-		return fmt.Errorf("preload rosters: %w", err)
-	}
-	injuries, err := k.store.Injuries(ctx)
-	if err != nil {
-		return fmt.Errorf("preload injuries: %w", err)
+	// The four reads run at once: the player-weeks take most of the time,
+	// and the store can serve the others on the second core meanwhile.
+	var (
+		players  []*messages.PlayerState
+		games    []*messages.Game
+		rosters  []*messages.RosterEntry
+		injuries []*messages.Injury
+		errs     [4]error
+		reads    sync.WaitGroup
+	)
+	reads.Go(func() { players, errs[0] = k.store.Players(ctx) })
+	reads.Go(func() { games, errs[1] = k.store.Games(ctx) })
+	reads.Go(func() { rosters, errs[2] = k.store.Rosters(ctx) })
+	reads.Go(func() { injuries, errs[3] = k.store.Injuries(ctx) })
+	reads.Wait()
+	for i, what := range []string{"players", "games", "rosters", "injuries"} {
+		if errs[i] != nil {
+			return fmt.Errorf("preload %s: %w", what, errs[i])
+		}
 	}
 
 	k.mu.Lock()

@@ -3,7 +3,6 @@ package mongo
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -168,16 +167,10 @@ func validateStatName(name string) error {
 }
 
 func (d *playerWeekDocument) message() (*messages.PlayerWeek, error) {
-	var values map[string]string
-	if err := json.Unmarshal([]byte(d.Stats), &values); err != nil {
+	stats, err := decodeStats(string(d.Stats))
+	if err != nil {
 		return nil, fmt.Errorf("player-week season %d week %d player_id %s: stats are not a JSON object of decimal strings: %w", d.Season, d.Week, d.PlayerID, err)
 	}
-
-	stats := make([]*messages.Stat, 0, len(values))
-	for name, value := range values {
-		stats = append(stats, &messages.Stat{Name: name, Value: value})
-	}
-	sort.Slice(stats, func(i, j int) bool { return stats[i].Name < stats[j].Name })
 
 	return &messages.PlayerWeek{
 		Season:            d.Season,
