@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -215,5 +216,19 @@ func TestRegistrySharesEqualRuleSets(t *testing.T) {
 	}
 	if got := len(f.registry.Scorer().RuleSets()); got != 3 {
 		t.Errorf("after deletes the scorer has %d rule sets, want the 3 presets", got)
+	}
+}
+
+func TestCustomRuleSetRejectsPresetName(t *testing.T) {
+	f := newLeagueFixture(t)
+	f.put(row("p1", "TE", 1, "4"))
+
+	_, err := f.leagues.Create(context.Background(), &messages.League{
+		Id: "fake", Name: "Fake PPR", Season: 2024, RuleSetJson: `{"name":"ppr","base":"standard"}`,
+		Teams: []*messages.LeagueTeam{{Id: "a", Name: "A", Roster: []string{"p1"}}},
+	})
+	var leagueErr *LeagueError
+	if !errors.As(err, &leagueErr) || leagueErr.Field != "rule_set.name" {
+		t.Fatalf("Create with a custom rule set named ppr: error %v, want a LeagueError on rule_set.name", err)
 	}
 }

@@ -613,6 +613,12 @@ func (a *leaguesActor) edit(ctx actor.Context, edit *leaguesEdit) (*messages.Lea
 		before = entry.league
 	}
 	ruleSet, err := ValidateLeague(league)
+	if err == nil && league.GetScoringPreset() == "" && slices.Contains(scoring.PresetNames(), ruleSet.Name) {
+		// Stored leagues are loaded without this check, so one created
+		// before it still loads.
+		err = invalidField("rule_set.name", "name %q is a preset's name, so clients could not tell this rule set "+
+			"from the preset: choose another name, or give the preset name alone", ruleSet.Name)
+	}
 	if err == nil {
 		err = a.checkKnownPlayers(league, before)
 	}
