@@ -218,9 +218,12 @@ func BenchmarkIngestSeason(b *testing.B) {
 
 		runCycle(b, system, pipeline)
 
+		// b.Loop fails when it is called with the timer stopped, so the
+		// timer runs again before the next iteration.
 		b.StopTimer()
 		pipeline.Stop(system)
 		system.Shutdown()
+		b.StartTimer()
 	}
 }
 
