@@ -154,8 +154,13 @@ func (a *playerActor) snapshot() *messages.PlayerState {
 // returns the changed rows.
 func (a *playerActor) observe(message *messages.ObservePlayer) []*messages.PlayerWeek {
 	if len(a.weeks) == 0 {
-		// A first poll brings every week played so far.
+		// A first poll brings every week played so far, and usually a
+		// delta for each, so the outbox is sized for them at once rather
+		// than grown by appends; it keeps that capacity for later polls.
 		a.weeks = make(map[seasonWeek]*messages.PlayerWeek, len(message.GetWeeks()))
+		if cap(a.outbox) < len(message.GetWeeks()) {
+			a.outbox = make([]outgoingDelta, 0, len(message.GetWeeks()))
+		}
 	}
 
 	var changed []*messages.PlayerWeek
