@@ -381,8 +381,7 @@ func (a *leagueActor) Receive(ctx actor.Context) {
 		a.observe(message)
 
 	case *leaguePollEnded:
-		a.publishPlayerStats(ctx)
-		a.publishLeaderboard(ctx)
+		a.publishPollEnd(ctx)
 
 	case *leagueBoardRequest:
 		ctx.Respond(a.board())
@@ -647,12 +646,21 @@ func (a *leagueActor) board() *leagueBoard {
 // publishLeaderboard sends a LEADERBOARD_UPDATE when a team's rank, name or
 // points differ from the last one sent, or a team came or went.
 func (a *leagueActor) publishLeaderboard(ctx actor.Context) {
+	if payload, ok := a.leaderboardPayload(); ok {
+		a.hub.Publish(ctx, a.stream, payload)
+	}
+}
+
+// leaderboardPayload encodes the LEADERBOARD_UPDATE that publishLeaderboard
+// sends and records its rows as published. ok is false when there is none
+// to send.
+func (a *leagueActor) leaderboardPayload() (payload []byte, ok bool) {
 	if a.league == nil {
-		return
+		return nil, false
 	}
 	rows := a.rows()
 	if a.published != nil && sameBoard(rows, a.published) {
-		return
+		return nil, false
 	}
 
 	payload, err := json.Marshal(messages.LeaderboardUpdateMessage{
@@ -665,10 +673,10 @@ func (a *leagueActor) publishLeaderboard(ctx actor.Context) {
 	})
 	if err != nil {
 		a.logger.Error("encode LEADERBOARD_UPDATE failed", "league_id", a.league.GetId(), "error", err)
-		return
+		return nil, false
 	}
-	a.hub.Publish(ctx, a.stream, payload)
 	a.published = rows
+	return payload, true
 }
 
 func sameBoard(rows, published []messages.LeaderboardRow) bool {
@@ -684,11 +692,28 @@ func sameBoard(rows, published []messages.LeaderboardRow) bool {
 	return true
 }
 
-// publishPlayerStats sends the poll's changes as one PLAYER_STATS, sorted
-// by team, player_id and week.
-func (a *leagueActor) publishPlayerStats(ctx actor.Context) {
+// publishPollEnd sends the poll's PLAYER_STATS and, when the leaderboard
+// changed, a LEADERBOARD_UPDATE, in that order and in one Hub.PublishBatch,
+// so that each session of the league gets both in one write.
+func (a *leagueActor) publishPollEnd(ctx actor.Context) {
+	var batch []Publication
+	if payload, ok := a.playerStatsPayload(); ok {
+		batch = append(batch, Publication{Stream: a.stream, Payload: payload})
+	}
+	if payload, ok := a.leaderboardPayload(); ok {
+		batch = append(batch, Publication{Stream: a.stream, Payload: payload})
+	}
+	if len(batch) > 0 {
+		a.hub.PublishBatch(ctx, batch)
+	}
+}
+
+// playerStatsPayload encodes the poll's changes as one PLAYER_STATS, sorted
+// by team, player_id and week, and clears them. ok is false when there is
+// none to send.
+func (a *leagueActor) playerStatsPayload() (payload []byte, ok bool) {
 	if a.league == nil || len(a.pending) == 0 {
-		return
+		return nil, false
 	}
 	players := a.pending
 	a.pending = nil
@@ -705,9 +730,9 @@ func (a *leagueActor) publishPlayerStats(ctx actor.Context) {
 	})
 	if err != nil {
 		a.logger.Error("encode PLAYER_STATS failed", "league_id", a.league.GetId(), "error", err)
-		return
+		return nil, false
 	}
-	a.hub.Publish(ctx, a.stream, payload)
+	return payload, true
 }
 
 func (a *leagueActor) remove() error {

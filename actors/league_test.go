@@ -45,8 +45,13 @@ func newLeagueFixture(t *testing.T) *leagueFixture {
 // follow subscribes a collector to the league's stream.
 func (f *leagueFixture) follow(leagueID string) {
 	collector := f.system.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		if message, ok := ctx.Message().(*StreamMessage); ok {
+		switch message := ctx.Message().(type) {
+		case *StreamMessage:
 			f.received <- message.Payload
+		case *StreamBatch:
+			for _, item := range message.Messages {
+				f.received <- item.Payload
+			}
 		}
 	}))
 	f.hub.Subscribe(StreamKey(messages.StreamKind_STREAM_KIND_LEAGUE, leagueID), collector)
