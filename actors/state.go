@@ -349,9 +349,9 @@ func (k *StateKeeper) Preload(ctx context.Context) error {
 	reads.Go(func() { rosters, errs[2] = k.store.Rosters(ctx) })
 	reads.Go(func() { injuries, errs[3] = k.store.Injuries(ctx) })
 	reads.Wait()
-	for i, what := range []string{"players", "games", "rosters", "injuries"} {
+	for i, collection := range []string{"players", "games", "rosters", "injuries"} {
 		if errs[i] != nil {
-			return fmt.Errorf("preload %s: %w", what, errs[i])
+			return fmt.Errorf("preload %s: %w", collection, errs[i])
 		}
 	}
 
