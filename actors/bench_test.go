@@ -249,10 +249,10 @@ func BenchmarkPlayerActorMemory(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	// The timer runs through each iteration, so that b.Loop sees its real
-	// cost (seconds) and runs one or two iterations at the default
-	// -benchtime. With the timer stopped it saw no time and kept adding
-	// iterations. The time per op is not a figure of interest.
+	// The timer runs through each iteration, so that b.Loop measures its
+	// real cost (seconds) and runs one or two iterations at the default
+	// -benchtime. With the timer stopped it measured no time and kept
+	// adding iterations. The time per op is not a figure of interest.
 	for b.Loop() {
 		source := &parsingSource{files: [][]byte{data}}
 		before := heapLive()

@@ -155,8 +155,8 @@ func (a *playerActor) snapshot() *messages.PlayerState {
 func (a *playerActor) observe(message *messages.ObservePlayer) []*messages.PlayerWeek {
 	if len(a.weeks) == 0 {
 		// A first poll brings every week played so far, and usually a
-		// delta for each, so the outbox is sized for them at once rather
-		// than grown by appends; it keeps that capacity for later polls.
+		// delta for each. The outbox is sized for them at once rather than
+		// grown by appends, and keeps that capacity for later polls.
 		a.weeks = make(map[seasonWeek]*messages.PlayerWeek, len(message.GetWeeks()))
 		if cap(a.outbox) < len(message.GetWeeks()) {
 			a.outbox = make([]outgoingDelta, 0, len(message.GetWeeks()))

@@ -95,12 +95,11 @@ type StateKeeper struct {
 // that fails or times out is queued as usual.
 //
 // TODO: while the mirror stalls, every player actor of a cycle waits this
-// long, 4 × GOMAXPROCS at a time on the player dispatcher (8 on 2 cores),
-// so a cycle of 2,000 changed players can take about 20 minutes and
-// polling stops meanwhile. One full
-// test run saw this in the cluster tests. Pausing write-through for a while
-// after a timeout would bound it, at the cost of a new poller reading
-// older state from the mirror after a failover.
+// long, 4 × GOMAXPROCS at a time on the player dispatcher (8 on 2 cores).
+// A cycle of 2,000 changed players can then take about 20 minutes, and
+// polling stops meanwhile. Full test runs saw this in the cluster tests.
+// Pausing write-through for a while after a timeout would bound it, at
+// the cost of a new poller reading older state after a failover.
 const stateWriteThroughTimeout = 5 * time.Second
 
 // SetMirrorWriteThrough makes PutPlayer and PutGame write the player's or

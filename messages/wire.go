@@ -304,9 +304,9 @@ func keptPrevious(changes []*FieldChange, keep func(stat, value string) bool) ma
 }
 
 // sizeHint is the capacity for a map of up to n stats: n when every stat is
-// kept, else none, because a filter such as a rule set's scored stats keeps
-// a small share and a map sized for all of them costs more to allocate and
-// clear than it saves.
+// kept, else none. A filter such as a rule set's scored stats keeps a small
+// share, and a map sized for all of them costs more to allocate and clear
+// than it saves.
 func sizeHint(n int, keep func(stat, value string) bool) int {
 	if keep == nil {
 		return n

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"compress/gzip"
 	"encoding/csv"
 	"errors"
@@ -211,21 +212,11 @@ func filterLaterWeeks(table *csvTable, idColumn string, keep map[string]bool) *c
 
 // readCSV reads a whole CSV file, gzip-compressed when its name ends in .gz.
 func readCSV(path string) (*csvTable, error) {
-	file, err := os.Open(path)
+	reader, closeFile, err := openMaybeGzip(path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err
 	}
-	defer file.Close()
-
-	var reader io.Reader = file
-	if strings.HasSuffix(path, ".gz") {
-		gz, err := gzip.NewReader(file)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		defer gz.Close()
-		reader = gz
-	}
+	defer closeFile()
 
 	records, err := csv.NewReader(reader).ReadAll()
 	if err != nil {
@@ -235,6 +226,25 @@ func readCSV(path string) (*csvTable, error) {
 		return nil, fmt.Errorf("read %s: no header", path)
 	}
 	return &csvTable{path: path, header: records[0], records: records[1:]}, nil
+}
+
+// openMaybeGzip opens the file at path for reading, through gzip when its
+// name ends in .gz. The returned function closes it.
+func openMaybeGzip(path string) (io.Reader, func(), error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if !strings.HasSuffix(path, ".gz") {
+		return bufio.NewReader(file), func() { file.Close() }, nil
+	}
+
+	gz, err := gzip.NewReader(bufio.NewReader(file))
+	if err != nil {
+		file.Close()
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return gz, func() { gz.Close(); file.Close() }, nil
 }
 
 // writeCSV writes table to path, gzip-compressed when the name ends in .gz.

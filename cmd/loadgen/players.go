@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -20,9 +19,9 @@ type playerSource struct {
 	ids         []string
 	rowsPerWeek map[int]int
 
-	// rosterable are the gsis_ids with a row in the file's first week,
-	// which a replay server knows from its first tick; a league may roster
-	// only players the server knows. Nil means every id.
+	// rosterable are the gsis_ids with a row in the file's first week.
+	// A replay server has read them at its first tick, and it rejects a
+	// league that rosters a player it has not read. Nil means every id.
 	rosterable []string
 }
 
@@ -67,21 +66,11 @@ func readPlayerIDs(path string) (*playerSource, error) {
 // weekly stats file, plain or gzip, such as the replay's
 // stats_player_week_2024.csv.gz.
 func readStatsPlayers(path string) (*playerSource, error) {
-	file, err := os.Open(path)
+	reader, closeFile, err := openMaybeGzip(path)
 	if err != nil {
 		return nil, fmt.Errorf("read stats file: %w", err)
 	}
-	defer file.Close()
-
-	var reader io.Reader = bufio.NewReader(file)
-	if strings.HasSuffix(path, ".gz") {
-		gz, err := gzip.NewReader(reader)
-		if err != nil {
-			return nil, fmt.Errorf("read stats file %s: %w", path, err)
-		}
-		defer gz.Close()
-		reader = gz
-	}
+	defer closeFile()
 
 	rows := csv.NewReader(reader)
 	rows.ReuseRecord = true
