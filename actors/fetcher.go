@@ -2,17 +2,23 @@ package actors
 
 // The fetcher actor owns one sync cycle at a time: it loads a snapshot from
 // the source off its mailbox, hands each player's rows and each game to the
-// actor that owns it, and reports the finished cycle. It is the parent and
-// supervisor of the player and game actors.
+// actor that owns it, and reports the finished cycle. Standalone, it is the
+// parent and supervisor of the player and game actors. In a cluster they
+// are virtual actors (KindPlayer, KindGame) that its Placement locates on
+// whichever member owns them; it is then the parent of the roster and
+// injury actors only.
 //
 // It takes:
 //   - *messages.Tick from the scheduler. A tick during a running cycle is
 //     skipped.
 //   - loadResult from its own load goroutine.
 //   - *messages.DiffDone from player and game actors.
+//   - *actor.DeadLetterResponse when a located actor was gone: the
+//     Placement forgets it, and the next cycle activates it again.
 //   - *actor.Terminated when a child stopped for good.
-//   - *actor.ReceiveTimeout when children did not reply in time.
-//   - *messages.Remirror, which it forwards to every child.
+//   - cycleTimedOut from its own timer when actors did not reply in time.
+//   - *messages.Remirror, which it forwards to every child and to every
+//     virtual player and game actor active on this node.
 //   - releaseChildren from the pipeline when this node starts or stops
 //     polling for a cluster. It stops every child, so the next cycle starts
 //     actors that rehydrate from the mirror.
@@ -30,6 +36,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -61,6 +68,10 @@ type loadResult struct {
 	err      error
 }
 
+// cycleTimedOut tells the fetcher that a cycle's actors did not all reply
+// within diffTimeout. It never leaves the node.
+type cycleTimedOut struct{ cycle uint64 }
+
 // releaseChildren is the pipeline's request to stop the fetcher's children.
 // The fetcher replies with it once they stopped. It never leaves the node.
 type releaseChildren struct{}
@@ -90,6 +101,14 @@ type fetcherConfig struct {
 	// listeners receive every SyncFinished, such as the league actors,
 	// which send their per-poll batches when a cycle ends.
 	listeners []*actor.PID
+
+	// placement, when set, locates the player and game actors as cluster
+	// kinds instead of spawning them as children.
+	placement Placement
+
+	// activations lists the virtual actors active on this node, for
+	// Remirror; nil when there are none.
+	activations *Activations
 }
 
 type fetcherActor struct {
@@ -111,6 +130,7 @@ type fetcherActor struct {
 
 	cycle     uint64
 	busy      bool
+	deadline  *time.Timer // sends cycleTimedOut while the cycle waits for replies
 	scheduler *actor.PID
 	started   time.Time
 	snapshot  *messages.Snapshot
@@ -157,9 +177,12 @@ func (a *fetcherActor) Receive(ctx actor.Context) {
 			a.finishCycle(ctx, nil)
 		}
 
-	case *actor.ReceiveTimeout:
-		if a.busy && a.pending > 0 {
-			a.logger.Warn("sync cycle timed out waiting for actors", "pending", a.pending, "timeout", a.diffTimeout)
+	case *actor.DeadLetterResponse:
+		a.forgetLocated(ctx, message.GetTarget())
+
+	case cycleTimedOut:
+		if a.busy && message.cycle == a.cycle && a.pending > 0 {
+			a.logger.Warn("sync cycle timed out waiting for actors", "cycle", a.cycle, "pending", a.pending, "timeout", a.diffTimeout)
 			a.finishCycle(ctx, nil)
 		}
 
@@ -176,11 +199,45 @@ func (a *fetcherActor) Receive(ctx actor.Context) {
 		ctx.Respond(message)
 
 	case *messages.Remirror:
-		a.logger.Info("writing every player and game to the mirror again", "players", len(a.players), "games", len(a.games))
-		for _, registry := range []map[string]*actor.PID{a.players, a.games} {
-			for _, pid := range registry {
-				ctx.Send(pid, message)
-			}
+		a.remirror(ctx, message)
+	}
+}
+
+// remirror sends Remirror to every player and game actor of this node: the
+// children, or the virtual actors that the cluster activated here.
+func (a *fetcherActor) remirror(ctx actor.Context, message *messages.Remirror) {
+	var pids []*actor.PID
+	for _, registry := range []map[string]*actor.PID{a.players, a.games} {
+		for _, pid := range registry {
+			pids = append(pids, pid)
+		}
+	}
+	if a.activations != nil {
+		pids = append(pids, a.activations.PIDs(KindPlayer)...)
+		pids = append(pids, a.activations.PIDs(KindGame)...)
+	}
+
+	a.logger.Info("writing every player and game to the mirror again", "actors", len(pids))
+	for _, pid := range pids {
+		ctx.Send(pid, message)
+	}
+}
+
+// forgetLocated handles a located actor that was gone when its Observe
+// message arrived. Its rows of this cycle are lost for now, so it counts as
+// done; the next cycle sends them again to an actor that the cluster
+// activates anew, and that actor finds the same changes.
+func (a *fetcherActor) forgetLocated(ctx actor.Context, target *actor.PID) {
+	if a.placement == nil || target == nil {
+		return
+	}
+	a.placement.Forget(target)
+	a.logger.Warn("located actor was gone, it is activated again next cycle", "actor", target.GetId())
+
+	if a.busy && a.pending > 0 {
+		a.pending--
+		if a.pending == 0 {
+			a.finishCycle(ctx, nil)
 		}
 	}
 }
@@ -232,34 +289,94 @@ func (a *fetcherActor) handleLoad(ctx actor.Context, result loadResult) {
 		a.finishCycle(ctx, nil)
 		return
 	}
-	ctx.SetReceiveTimeout(a.diffTimeout)
+
+	// A timer rather than a receive timeout, which every tick of the
+	// scheduler would push back.
+	system, self, cycle := ctx.ActorSystem(), ctx.Self(), a.cycle
+	a.deadline = time.AfterFunc(a.diffTimeout, func() { system.Root.Send(self, cycleTimedOut{cycle: cycle}) })
 }
 
 // routePlayers sends every player's rows of the snapshot, grouped by
 // player_id, to that player's actor.
 func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapshot) {
 	now := time.Now // detection times are wall-clock times, also in a replay
-	for _, group := range groupByPlayer(snapshot.PlayerWeeks, len(a.players)) {
+	groups := groupByPlayer(snapshot.PlayerWeeks, len(a.players))
+	self := addressable(ctx, ctx.Self())
+	located := locate(a, groups, KindPlayer, func(group []*messages.PlayerWeek) string { return group[0].GetPlayerId() })
+	for i, group := range groups {
 		playerID := group[0].GetPlayerId()
-
-		// The name is built in a reused buffer, and a map lookup with a
-		// converted []byte key does not allocate.
-		a.nameBuffer = append(append(a.nameBuffer[:0], "player-"...), playerID...)
-		pid, ok := a.players[string(a.nameBuffer)]
-		if !ok {
-			pid = a.child(ctx, a.players, string(a.nameBuffer), func() *actor.Props {
-				return newPlayerProps(playerID, a.scorer, a.scoring, a.state, now, a.logger, a.playerHook)
-			})
-		}
-		ctx.Request(pid, &messages.ObservePlayer{
+		observe := &messages.ObservePlayer{
 			Cycle:         a.cycle,
 			PlayerId:      playerID,
 			Weeks:         group,
 			CurrentSeason: snapshot.Season,
 			CurrentWeek:   snapshot.Week,
-		})
+		}
+
+		var pid *actor.PID
+		if located != nil {
+			// A virtual player actor may run on another member, so
+			// the message names the scorer its deltas go to.
+			if pid = located[i]; pid == nil {
+				continue
+			}
+			observe.ScorerAddress, observe.ScorerId = ctx.ActorSystem().Address(), a.scorer.GetId()
+		} else {
+			// The name is built in a reused buffer, and a map lookup
+			// with a converted []byte key does not allocate.
+			a.nameBuffer = append(append(a.nameBuffer[:0], "player-"...), playerID...)
+			var ok bool
+			if pid, ok = a.players[string(a.nameBuffer)]; !ok {
+				pid = a.child(ctx, a.players, string(a.nameBuffer), func() *actor.Props {
+					return newPlayerProps(playerID, a.scorer, a.scoring, a.state, now, a.logger, a.playerHook)
+				})
+			}
+		}
+
+		ctx.RequestWithCustomSender(pid, observe, self)
 		a.pending++
 	}
+}
+
+// locateConcurrency bounds the Placement.Locate calls in flight. A call
+// that finds no cached PID is a request to the owning member, so a cycle
+// after a failover makes one per player; running them in parallel hides
+// the round trips, and the bound keeps the owners' placement actors from
+// being flooded.
+const locateConcurrency = 16
+
+// locate returns the PID of each item's virtual actor of kind, in the order
+// of items, or nil without a Placement. An item that cannot be placed now
+// has a nil PID and is logged once per cycle with the count.
+func locate[T any](a *fetcherActor, items []T, kind string, identityOf func(T) string) []*actor.PID {
+	if a.placement == nil {
+		return nil
+	}
+
+	pids := make([]*actor.PID, len(items))
+	slots := make(chan struct{}, locateConcurrency)
+	var wait sync.WaitGroup
+	for i, item := range items {
+		slots <- struct{}{}
+		wait.Add(1)
+		go func() {
+			defer wait.Done()
+			pids[i] = a.placement.Locate(identityOf(item), kind)
+			<-slots
+		}()
+	}
+	wait.Wait()
+
+	unplaced := 0
+	for _, pid := range pids {
+		if pid == nil {
+			unplaced++
+		}
+	}
+	if unplaced > 0 {
+		a.logger.Warn("actors could not be placed, their rows wait for the next cycle", "kind", kind, "actors", unplaced)
+	}
+	return pids
 }
 
 // groupByPlayer returns the rows grouped by player_id, in the order of
@@ -296,17 +413,26 @@ func groupByPlayer(rows []*messages.PlayerWeek, playersHint int) [][]*messages.P
 
 func (a *fetcherActor) routeGames(ctx actor.Context, snapshot *messages.Snapshot) {
 	now := time.Now // detection times are wall-clock times, also in a replay
-	for _, game := range snapshot.Games {
+	located := locate(a, snapshot.Games, KindGame, (*messages.Game).GetGameId)
+	self := addressable(ctx, ctx.Self())
+	for i, game := range snapshot.Games {
 		gameID := game.GetGameId()
-		pid := a.child(ctx, a.games, "game-"+gameID, func() *actor.Props {
-			return newGameProps(gameID, a.hub, a.state, a.metrics, now, a.logger)
-		})
-		ctx.Request(pid, &messages.ObserveGame{
+		var pid *actor.PID
+		if located != nil {
+			if pid = located[i]; pid == nil {
+				continue
+			}
+		} else {
+			pid = a.child(ctx, a.games, "game-"+gameID, func() *actor.Props {
+				return newGameProps(gameID, a.hub, a.state, a.metrics, now, a.logger)
+			})
+		}
+		ctx.RequestWithCustomSender(pid, &messages.ObserveGame{
 			Cycle:         a.cycle,
 			Game:          game,
 			CurrentSeason: snapshot.Season,
 			CurrentWeek:   snapshot.Week,
-		})
+		}, self)
 		a.pending++
 	}
 }
@@ -416,7 +542,10 @@ func (a *fetcherActor) forgetChild(pid *actor.PID) {
 // finishCycle logs the cycle's one summary line and reports it to the
 // scheduler. A failed load keeps every actor's state as it was.
 func (a *fetcherActor) finishCycle(ctx actor.Context, err error) {
-	ctx.CancelReceiveTimeout()
+	if a.deadline != nil {
+		a.deadline.Stop()
+		a.deadline = nil
+	}
 	a.busy = false
 	duration := time.Since(a.started)
 

@@ -11,6 +11,11 @@ package actors
 // provisional. A situation field (possession, down and distance) that ESPN
 // stops reporting is not a change by itself, unless the status changed.
 //
+// It runs either as a child of the fetcher (standalone) or as the cluster
+// kind KindGame, whose identity is the game_id, on the member that the
+// cluster's identity lookup places it on. Its messages then reach the other
+// members' sessions through the hub relay.
+//
 // On activation it rehydrates from the StateKeeper. A rehydrated
 // provisional game keeps counting as live, so that nflverse's "scheduled"
 // row cannot flip it back.
@@ -64,9 +69,18 @@ func newGameProps(gameID string, hub *Hub, state *StateKeeper, recorder *metrics
 	})
 }
 
+// newGameKindProps returns the props of the cluster kind KindGame. Its
+// actors learn their game_id from the cluster identity.
+func newGameKindProps(hub *Hub, state *StateKeeper, recorder *metrics.Metrics, logger *slog.Logger) *actor.Props {
+	return newGameProps("", hub, state, recorder, time.Now, logger)
+}
+
 func (a *gameActor) Receive(ctx actor.Context) {
 	switch message := ctx.Message().(type) {
 	case *actor.Started:
+		if a.gameID == "" {
+			a.gameID = clusterIdentity(ctx)
+		}
 		a.rehydrate()
 
 	case *messages.Remirror:

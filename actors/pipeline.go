@@ -64,6 +64,15 @@ type PipelineConfig struct {
 	// Polling false starts no scheduler: nothing polls the source.
 	Polling bool
 
+	// Placement, when set, makes the player and game actors cluster kinds
+	// that it locates, instead of the fetcher's children. Register the
+	// props of Pipeline.Kinds with the cluster that Placement uses.
+	Placement Placement
+
+	// Activations lists the virtual actors active on this node; nil makes
+	// an empty registry that no gauge follows.
+	Activations *Activations
+
 	Logger *slog.Logger
 }
 
@@ -75,6 +84,10 @@ type Pipeline struct {
 
 	// Snapshots serves the snapshots that new subscribers get.
 	Snapshots *Snapshots
+
+	// Kinds are the props of the cluster kinds KindPlayer and KindGame,
+	// for the cluster's configuration.
+	Kinds map[string]*actor.Props
 
 	// newScheduler makes the scheduler's props; mu guards Scheduler once
 	// Lead and Follow run.
@@ -122,11 +135,20 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 		// cycle's updates, which are in its mailbox by then.
 		listeners = append(slices.Clone(listeners), pipeline.Scorer)
 	}
+	scoring := &deltaScorer{registry: registry, metrics: recorder, logger: logger}
+	activations := config.Activations
+	if activations == nil {
+		activations = NewActivations(nil)
+	}
+	pipeline.Kinds = map[string]*actor.Props{
+		KindPlayer: withActivation(newPlayerKindProps(scoring, config.State, logger), KindPlayer, activations),
+		KindGame:   withActivation(newGameKindProps(config.Hub, config.State, recorder, logger), KindGame, activations),
+	}
 	pipeline.Fetcher = system.Root.Spawn(newFetcherProps(fetcherConfig{
 		source:  config.Source,
 		clock:   config.Clock,
 		scorer:  pipeline.Scorer,
-		scoring: &deltaScorer{registry: registry, metrics: recorder, logger: logger},
+		scoring: scoring,
 		hub:     config.Hub,
 		state:   config.State,
 		store:   config.Store,
@@ -137,6 +159,8 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 		listeners:   listeners,
 		diffTimeout: config.diffTimeout,
 		playerHook:  config.playerHook,
+		placement:   config.Placement,
+		activations: activations,
 	}))
 
 	pipeline.newScheduler = func() *actor.Props {
@@ -152,10 +176,12 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 const releaseTimeout = time.Minute
 
 // Lead makes this node the one that polls, for a cluster whose member
-// chosen to poll changed to this node. The fetcher's player and game actors
-// are stopped first, so that the next cycle's actors rehydrate from the
-// mirror what the previous polling node wrote. Leading twice is the same
-// as leading once.
+// chosen to poll changed to this node. The fetcher's children are stopped
+// first, so that the next cycle's actors rehydrate from the mirror what the
+// previous polling node wrote. With a Placement those are the roster and
+// injury actors only: the virtual player and game actors stay where the
+// cluster placed them, because each is the only writer of its own state.
+// Leading twice is the same as leading once.
 func (p *Pipeline) Lead(system *actor.ActorSystem) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -168,8 +194,8 @@ func (p *Pipeline) Lead(system *actor.ActorSystem) {
 }
 
 // Follow stops this node's polling: the scheduler, then the fetcher's
-// player and game actors, whose state would grow old while another node
-// polls. A cycle in progress finishes. Following twice is the same as
+// children, whose state would grow old while another node polls. A cycle
+// in progress finishes. Following twice is the same as
 // following once.
 func (p *Pipeline) Follow(system *actor.ActorSystem) {
 	p.mu.Lock()

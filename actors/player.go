@@ -10,14 +10,21 @@ package actors
 // When the two rows differ it is a correction with every difference. When
 // they are equal it has no changes, so that clients learn the row is final.
 //
-// On activation (start, or restart after a panic) it rehydrates from the
-// StateKeeper, so a restart does not announce every week again.
+// It runs either as a child of the fetcher (standalone) or as the cluster
+// kind KindPlayer, whose identity is the gsis_id, on the member that the
+// cluster's identity lookup places it on.
+//
+// On activation (start, restart after a panic, or activation on another
+// member after its node died) it rehydrates from the StateKeeper, so a
+// restart does not announce every week again.
 // Provisional rows are not mirrored or stored, so a restart forgets them
 // and the next live poll announces them again.
 //
 // It takes:
 //   - *messages.ObservePlayer from the fetcher: the player's rows of one poll.
-//     It replies *messages.DiffDone with the number of deltas.
+//     It replies *messages.DiffDone with the number of deltas. A message
+//     that names a scorer makes the deltas go to that scorer, which is how a
+//     cluster kind on another node reaches the polling node's scorer.
 //   - *messages.ObserveLivePlayer from the live poller: the player's ESPN
 //     row of one summary poll. No reply.
 //   - *messages.Remirror from the fetcher: write the whole state again.
@@ -80,15 +87,26 @@ func newPlayerProps(playerID string, scorer *actor.PID, scoring *deltaScorer, st
 	}, actor.WithDispatcher(playerDispatcher()))
 }
 
+// newPlayerKindProps returns the props of the cluster kind KindPlayer. Its
+// actors learn their gsis_id from the cluster identity and their scorer
+// from each ObservePlayer.
+func newPlayerKindProps(scoring *deltaScorer, state *StateKeeper, logger *slog.Logger) *actor.Props {
+	return newPlayerProps("", nil, scoring, state, time.Now, logger, nil)
+}
+
 func (a *playerActor) Receive(ctx actor.Context) {
 	switch message := ctx.Message().(type) {
 	case *actor.Started:
+		if a.playerID == "" {
+			a.playerID = clusterIdentity(ctx)
+		}
 		a.rehydrate()
 
 	case *messages.ObservePlayer:
 		if a.hook != nil {
 			a.hook(a.playerID)
 		}
+		a.scorer = scorerOf(message, a.scorer)
 		changed := a.observe(message)
 		if len(changed) > 0 {
 			a.state.PutPlayer(a.snapshot(), changed)

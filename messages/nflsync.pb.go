@@ -811,6 +811,12 @@ type ObservePlayer struct {
 	// marked as a correction.
 	CurrentSeason int32 `protobuf:"varint,4,opt,name=current_season,json=currentSeason,proto3" json:"current_season,omitempty"`
 	CurrentWeek   int32 `protobuf:"varint,5,opt,name=current_week,json=currentWeek,proto3" json:"current_week,omitempty"`
+	// The scorer that the player's deltas go to, when the player actor is a
+	// cluster kind that may run on another node than the fetcher: its
+	// protoactor address and id. Empty for the fetcher's own children, which
+	// know their scorer.
+	ScorerAddress string `protobuf:"bytes,6,opt,name=scorer_address,json=scorerAddress,proto3" json:"scorer_address,omitempty"`
+	ScorerId      string `protobuf:"bytes,7,opt,name=scorer_id,json=scorerId,proto3" json:"scorer_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -878,6 +884,20 @@ func (x *ObservePlayer) GetCurrentWeek() int32 {
 		return x.CurrentWeek
 	}
 	return 0
+}
+
+func (x *ObservePlayer) GetScorerAddress() string {
+	if x != nil {
+		return x.ScorerAddress
+	}
+	return ""
+}
+
+func (x *ObservePlayer) GetScorerId() string {
+	if x != nil {
+		return x.ScorerId
+	}
+	return ""
 }
 
 // ObserveGame carries one game from one poll to the game's actor. Sent by
@@ -1976,13 +1996,15 @@ const file_nflsync_proto_rawDesc = "" +
 	"\x06season\x18\x01 \x01(\x05R\x06season\x12\x12\n" +
 	"\x04week\x18\x02 \x01(\x05R\x04week\x12\x0e\n" +
 	"\x02ok\x18\x03 \x01(\bR\x02ok\x12)\n" +
-	"\x05games\x18\x04 \x03(\v2\x13.nflsync.GameTimingR\x05games\"\xb7\x01\n" +
+	"\x05games\x18\x04 \x03(\v2\x13.nflsync.GameTimingR\x05games\"\xfb\x01\n" +
 	"\rObservePlayer\x12\x14\n" +
 	"\x05cycle\x18\x01 \x01(\x04R\x05cycle\x12\x1b\n" +
 	"\tplayer_id\x18\x02 \x01(\tR\bplayerId\x12)\n" +
 	"\x05weeks\x18\x03 \x03(\v2\x13.nflsync.PlayerWeekR\x05weeks\x12%\n" +
 	"\x0ecurrent_season\x18\x04 \x01(\x05R\rcurrentSeason\x12!\n" +
-	"\fcurrent_week\x18\x05 \x01(\x05R\vcurrentWeek\"\x90\x01\n" +
+	"\fcurrent_week\x18\x05 \x01(\x05R\vcurrentWeek\x12%\n" +
+	"\x0escorer_address\x18\x06 \x01(\tR\rscorerAddress\x12\x1b\n" +
+	"\tscorer_id\x18\a \x01(\tR\bscorerId\"\x90\x01\n" +
 	"\vObserveGame\x12\x14\n" +
 	"\x05cycle\x18\x01 \x01(\x04R\x05cycle\x12!\n" +
 	"\x04game\x18\x02 \x01(\v2\r.nflsync.GameR\x04game\x12%\n" +

@@ -156,3 +156,7 @@ const (
 
 // ActorKinds lists every ActorRestarts actor kind.
 var ActorKinds = []string{ActorScheduler, ActorFetcher, ActorPlayer, ActorGame, ActorScorer, ActorSession, ActorLeague}
+
+// VirtualActorKinds lists the kind values of Metrics.VirtualActors: the
+// cluster kinds of player, game and league actors.
+var VirtualActorKinds = []string{"player", "game", "league"}

@@ -177,6 +177,12 @@ type Metrics struct {
 	// to 1. Name: nflsync_cluster_members.
 	ClusterMembers prometheus.Gauge
 
+	// VirtualActors is the number of cluster kind actors (player, game,
+	// league) active on this node, by kind; 0 on a standalone node, whose
+	// player and game actors are children of the fetcher.
+	// Name: nflsync_virtual_actors{kind}.
+	VirtualActors *prometheus.GaugeVec
+
 	registry *prometheus.Registry
 }
 
@@ -282,6 +288,10 @@ func New() *Metrics {
 			Namespace: namespace, Name: "cluster_members",
 			Help: "Cluster members this node sees, itself included.",
 		}),
+		VirtualActors: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "virtual_actors",
+			Help: "Cluster kind actors active on this node, by kind.",
+		}, []string{"kind"}),
 		registry: prometheus.NewRegistry(),
 	}
 
@@ -303,7 +313,7 @@ func (m *Metrics) collectors() []prometheus.Collector {
 		m.SessionsConnected, m.Subscriptions, m.MessagesSent, m.MessagesDropped,
 		m.SlowClientDisconnects, m.DeliveryLatency,
 		m.MirrorWriteDuration, m.MirrorErrors, m.StoreWriteDuration, m.StoreErrors,
-		m.ActorRestarts, m.ClusterMembers,
+		m.ActorRestarts, m.ClusterMembers, m.VirtualActors,
 	}
 }
 
@@ -312,6 +322,10 @@ func (m *Metrics) collectors() []prometheus.Collector {
 func (m *Metrics) initializeLabels() {
 	for _, outcome := range SyncOutcomes {
 		m.SyncCycles.WithLabelValues(outcome)
+	}
+
+	for _, kind := range VirtualActorKinds {
+		m.VirtualActors.WithLabelValues(kind)
 	}
 
 	for _, source := range Sources {

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -34,6 +35,8 @@ import (
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
 	"github.com/labstack/echo/v4"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/nflsync/nflsync/actors"
 	"github.com/nflsync/nflsync/messages"
@@ -47,6 +50,19 @@ const RelayName = "hub-relay"
 // stops responding leaves the topology on the next poll after it stopped,
 // so failover takes about this long plus the first poll of the new node.
 const RefreshInterval = time.Second
+
+// protoactor remote sends the messages queued for one member in batches,
+// and each batch is one gRPC message. gRPC's default limit of 4 MiB per
+// message is too small: a batch of the default 1,000 ObservePlayer messages
+// with a player's whole season each came to 5.2 MB, and the receiving
+// member dropped the whole stream. The batch is cut to remoteBatchMessages,
+// and the limit is raised to remoteMaxBatchBytes, so that 200 messages of
+// up to 300 KB each fit. The largest seen are a PLAYER_STATS relay of about
+// 60 KB and an ObservePlayer of a whole season of about 30 KB.
+const (
+	remoteBatchMessages = 200
+	remoteMaxBatchBytes = 64 << 20
+)
 
 // Config configures Start.
 type Config struct {
@@ -63,6 +79,14 @@ type Config struct {
 	Peers []string
 
 	Hub *actors.Hub
+
+	// Kinds are the props of the cluster kinds this member can activate,
+	// by kind name; every member must register the same kinds.
+	Kinds map[string]*actor.Props
+
+	// Placement, when set, is bound to this cluster and reset on every
+	// topology change.
+	Placement *Placement
 
 	// OnTopology receives the member count after every topology change,
 	// and whether those members are a majority of the peers.
@@ -137,8 +161,18 @@ func Start(system *actor.ActorSystem, config Config) (*Node, error) {
 
 	provider := automanaged.NewWithTesting(RefreshInterval, config.ProviderPort, server, config.Peers...)
 	lookup := disthash.New()
-	remoteConfig := remote.Configure(host, port)
-	clusterConfig := cluster.Configure(config.Name, provider, lookup, remoteConfig)
+	remoteConfig := remote.Configure(host, port,
+		remote.WithEndpointWriterBatchSize(remoteBatchMessages),
+		remote.WithServerOptions(grpc.MaxRecvMsgSize(remoteMaxBatchBytes)),
+		remote.WithDialOptions(
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(remoteMaxBatchBytes)),
+		))
+	kinds := make([]*cluster.Kind, 0, len(config.Kinds))
+	for _, name := range slices.Sorted(maps.Keys(config.Kinds)) {
+		kinds = append(kinds, cluster.NewKind(name, config.Kinds[name]))
+	}
+	clusterConfig := cluster.Configure(config.Name, provider, lookup, remoteConfig, cluster.WithKinds(kinds...))
 	member := cluster.New(system, clusterConfig)
 
 	server.GET("/_health", func(c echo.Context) error {
@@ -174,6 +208,9 @@ func Start(system *actor.ActorSystem, config Config) (*Node, error) {
 		return nil, fmt.Errorf("spawn hub relay: %w", err)
 	}
 	config.Hub.SetRelay(node.relay)
+	if config.Placement != nil {
+		config.Placement.bind(member)
+	}
 	member.StartMember()
 
 	logger.Info("cluster member started", "cluster", config.Name, "member_id", system.ID,
@@ -210,6 +247,10 @@ func (n *Node) topologyChanged(topology *cluster.ClusterTopology) {
 	// side of a partition, so it does not poll.
 	quorum := len(ids) > len(n.config.Peers)/2
 	leading := quorum && slices.Min(ids) == self
+
+	if n.config.Placement != nil {
+		n.config.Placement.reset()
+	}
 
 	n.mu.Lock()
 	if n.leaving {

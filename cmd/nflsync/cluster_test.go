@@ -515,8 +515,16 @@ func TestClusterFailover(t *testing.T) {
 		return len(points) >= 4
 	})
 	cyclesBefore := make(map[string]float64)
+	playerActorsBefore := make(map[string]float64)
 	for _, node := range nodes {
 		cyclesBefore[node.name], _ = node.scrape("nflsync_sync_cycles_total")
+		playerActorsBefore[node.name], _ = node.scrape(playerActorsMetric)
+	}
+	t.Logf("player actors before the kill, by node: %v", playerActorsBefore)
+	for _, node := range nodes {
+		if playerActorsBefore[node.name] == 0 {
+			t.Errorf("%s has no player actors before the kill: the cluster does not spread them", node.name)
+		}
 	}
 	killedAt := time.Now()
 	if err := polling.command.Process.Kill(); err != nil {
@@ -548,6 +556,9 @@ func TestClusterFailover(t *testing.T) {
 			return ok && members == 2
 		})
 	}
+
+	// The killed node's player actors were activated on the survivors.
+	checkActorsMoved(t, nodes, polling, playerActorsBefore)
 
 	// Every client ends with the whole season.
 	for _, follower := range followers {
@@ -591,6 +602,37 @@ func TestClusterFailover(t *testing.T) {
 		follower.mu.Unlock()
 	}
 	running.Wait()
+}
+
+// playerActorsMetric is the series of the virtual player actors active on
+// a node.
+const playerActorsMetric = `nflsync_virtual_actors{kind="player"}`
+
+// checkActorsMoved waits until the survivors run at least as many player
+// actors as the whole cluster ran before killed died, so that each of the
+// killed node's actors runs again on a survivor. The replay only adds
+// players from week to week, so the survivors' total can also be higher.
+func checkActorsMoved(t *testing.T, nodes []*clusterNode, killed *clusterNode, before map[string]float64) {
+	t.Helper()
+
+	var total float64
+	for _, count := range before {
+		total += count
+	}
+	after := make(map[string]float64)
+	waitFor(t, 60*time.Second, "the killed node's player actors run on the survivors", func() bool {
+		var survivors float64
+		for _, node := range nodes {
+			if node == killed {
+				continue
+			}
+			after[node.name], _ = node.scrape(playerActorsMetric)
+			survivors += after[node.name]
+		}
+		return survivors >= total
+	})
+	t.Logf("player actors after the kill, by surviving node: %v (%.0f in the cluster before, %.0f on %s)",
+		after, total, before[killed.name], killed.name)
 }
 
 func closed(channel chan struct{}) bool {

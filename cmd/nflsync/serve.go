@@ -150,6 +150,15 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		listeners = append(listeners, live.PID())
 	}
 
+	// In a cluster the player and game actors are virtual actors that the
+	// placement locates on the member that owns them.
+	var placement *membership.Placement
+	var pipelinePlacement actors.Placement
+	if cfg.ClusterName != "" {
+		placement = membership.NewPlacement()
+		pipelinePlacement = placement
+	}
+
 	pipeline, err := actors.StartPipeline(system, actors.PipelineConfig{
 		Source:            source,
 		Clock:             clock,
@@ -163,6 +172,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		LiveInterval:      cfg.Interval,
 		OffseasonInterval: cfg.OffseasonInterval,
 		Polling:           cfg.Enabled && cfg.ClusterName == "",
+		Placement:         pipelinePlacement,
+		Activations:       actors.NewActivations(recorder.VirtualActors),
 		Logger:            logger,
 		CycleListeners:    listeners,
 	})
@@ -194,7 +205,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		// Until the node reaches a majority of its peers it gets no
 		// changes, so WebSocket upgrades are rejected.
 		sessions.Isolate(1, len(cfg.ClusterPeers))
-		if node, err = joinCluster(ctx, cfg, system, hub, pipeline, sessions, source, state.store, recorder,
+		if node, err = joinCluster(ctx, cfg, system, hub, pipeline, placement, sessions, source, state.store, recorder,
 			readiness, stopServe, logger); err != nil {
 			return err
 		}
@@ -221,7 +232,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 // seeing one after it had one, sessions tells its clients with NODE_STATUS
 // and closes them, and stop ends the process with errClusterIsolated.
 func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hub *actors.Hub, pipeline *actors.Pipeline,
-	sessions *websocket.Handler, source messages.Source, store messages.Store, recorder *metrics.Metrics,
+	placement *membership.Placement, sessions *websocket.Handler, source messages.Source, store messages.Store, recorder *metrics.Metrics,
 	readiness *metrics.Readiness, stop context.CancelCauseFunc, logger *slog.Logger) (*membership.Node, error) {
 	var hadQuorum atomic.Bool
 	node, err := membership.Start(system, membership.Config{
@@ -230,6 +241,8 @@ func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hu
 		ProviderPort: cfg.ClusterProviderPort,
 		Peers:        cfg.ClusterPeers,
 		Hub:          hub,
+		Kinds:        pipeline.Kinds,
+		Placement:    placement,
 		Logger:       logger,
 
 		// Only the polling node reaches the source, so the others count
