@@ -71,6 +71,17 @@ type playerActor struct {
 	// outbox holds the deltas of the poll being observed until the state
 	// was handed to the StateKeeper; it is reused between polls.
 	outbox []outgoingDelta
+
+	// publishing is true while the actor waits for the scorer to confirm
+	// a poll's changes, and stashed is the newest ObservePlayer that
+	// arrived meanwhile.
+	publishing bool
+	stashed    *stashedObserve
+}
+
+type stashedObserve struct {
+	message *messages.ObservePlayer
+	sender  *actor.PID
 }
 
 // outgoingDelta is a delta waiting to be sent, with the row it replaced
@@ -103,24 +114,11 @@ func (a *playerActor) Receive(ctx actor.Context) {
 		a.rehydrate()
 
 	case *messages.ObservePlayer:
-		if a.hook != nil {
-			a.hook(a.playerID)
+		if a.publishing {
+			a.stash(ctx, message)
+			return
 		}
-		a.scorer = scorerOf(message, a.scorer)
-		changed := a.observe(message)
-		if len(changed) > 0 {
-			a.state.PutPlayer(a.snapshot(), changed)
-		}
-
-		// The deltas leave after the state was handed over, so that a
-		// mirror in write-through mode has it before any client hears
-		// of it.
-		for i, outgoing := range a.outbox {
-			a.send(ctx, outgoing.previous, outgoing.delta)
-			a.outbox[i] = outgoingDelta{}
-		}
-		a.outbox = a.outbox[:0]
-		ctx.Respond(&messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(len(changed))})
+		a.handleObserve(ctx, message, ctx.Sender())
 
 	case *messages.ObserveLivePlayer:
 		a.observeLive(ctx, message.GetWeek())
@@ -128,6 +126,106 @@ func (a *playerActor) Receive(ctx actor.Context) {
 	case *messages.Remirror:
 		a.state.PutPlayer(a.snapshot(), nil)
 	}
+}
+
+// handleObserve finds the changes in one poll's rows and replies DiffDone
+// to sender once they are sent, or, for a message that names a scorer,
+// once that scorer published them.
+func (a *playerActor) handleObserve(ctx actor.Context, message *messages.ObservePlayer, sender *actor.PID) {
+	if a.hook != nil {
+		a.hook(a.playerID)
+	}
+	a.scorer = scorerOf(message, a.scorer)
+	changed := a.observe(message)
+	if len(changed) > 0 && message.GetScorerId() != "" && a.scoring != nil {
+		a.publishThenCommit(ctx, message, sender, changed)
+		return
+	}
+
+	// The deltas leave after the state was handed over, so that a
+	// mirror in write-through mode has it before any client hears of it.
+	a.commit(changed)
+	for _, outgoing := range a.outbox {
+		a.send(ctx, outgoing.previous, outgoing.delta)
+	}
+	a.clearOutbox()
+	ctx.Send(sender, &messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(len(changed))})
+}
+
+// playerPublishTimeout bounds the wait for the scorer's
+// PlayerUpdatesPublished. The scorer publishes within publicationDelay, or
+// at once at the end of the cycle, so only a dead or cut-off polling node
+// makes it run out.
+const playerPublishTimeout = 15 * time.Second
+
+// publishThenCommit sends the poll's scored changes to the scorer of the
+// polling node as one request and keeps the new rows only when the scorer
+// replied that it published them. When the polling node dies first, the
+// actor keeps its old rows, so the next poll, from the node that takes
+// over, finds and sends the same changes again. A change that was
+// published but not acknowledged is then sent twice, and the hubs drop the
+// repeat because its content equals their last payload of that item
+// (actors/hub_dedupe.go). Messages that arrive meanwhile wait in a stash.
+func (a *playerActor) publishThenCommit(ctx actor.Context, message *messages.ObservePlayer, sender *actor.PID,
+	changed []*messages.PlayerWeek) {
+	request := &messages.PublishPlayerUpdates{Updates: make([]*messages.PlayerUpdate, 0, len(a.outbox))}
+	for _, outgoing := range a.outbox {
+		if update, ok := a.scoring.score(outgoing.delta, outgoing.previous); ok {
+			request.Updates = append(request.Updates, update)
+		}
+	}
+	a.clearOutbox()
+
+	a.publishing = true
+	future := ctx.RequestFuture(a.scorer, request, playerPublishTimeout)
+	ctx.ReenterAfter(future, func(_ any, err error) {
+		a.publishing = false
+		deltas := len(changed)
+		if err != nil {
+			a.logger.Warn("scorer did not confirm the player's changes, keeping the old rows for the next poll",
+				"player_id", a.playerID, "cycle", message.GetCycle(), "error", err)
+			deltas = 0
+		} else {
+			a.commit(changed)
+		}
+		ctx.Send(sender, &messages.DiffDone{Cycle: message.GetCycle(), Deltas: int32(deltas)})
+
+		if stashed := a.stashed; stashed != nil {
+			a.stashed = nil
+			a.handleObserve(ctx, stashed.message, stashed.sender)
+		}
+	})
+}
+
+// stash keeps an ObservePlayer that arrived while the actor waited for the
+// scorer. Only the newest is kept, because each poll carries every row of
+// the player; the one it replaces is answered with no deltas.
+func (a *playerActor) stash(ctx actor.Context, message *messages.ObservePlayer) {
+	if a.stashed != nil {
+		ctx.Send(a.stashed.sender, &messages.DiffDone{Cycle: a.stashed.message.GetCycle()})
+	}
+	a.stashed = &stashedObserve{message: message, sender: ctx.Sender()}
+}
+
+// commit keeps the changed rows as the player's state, drops the
+// provisional rows they replace and hands the state to the StateKeeper.
+func (a *playerActor) commit(changed []*messages.PlayerWeek) {
+	if len(changed) == 0 {
+		return
+	}
+	for _, row := range changed {
+		key := seasonWeek{season: row.GetSeason(), week: row.GetWeek()}
+		a.weeks[key] = row
+		delete(a.live, key)
+	}
+	a.state.PutPlayer(a.snapshot(), changed)
+}
+
+func (a *playerActor) clearOutbox() {
+	for i := range a.outbox {
+		a.outbox[i] = outgoingDelta{}
+	}
+	a.outbox = a.outbox[:0]
 }
 
 // rehydrate loads the state this player had before the actor started. When
@@ -167,9 +265,9 @@ func (a *playerActor) snapshot() *messages.PlayerState {
 	return state
 }
 
-// observe compares each row with the last one seen for its week, stores the
-// rows that changed, queues one delta per changed week in the outbox and
-// returns the changed rows.
+// observe compares each row with the last one seen for its week, queues one
+// delta per changed week in the outbox and returns the changed rows. It
+// keeps nothing: commit does, once the changes may be kept.
 func (a *playerActor) observe(message *messages.ObservePlayer) []*messages.PlayerWeek {
 	if len(a.weeks) == 0 {
 		// A first poll brings every week played so far, and usually a
@@ -192,7 +290,6 @@ func (a *playerActor) observe(message *messages.ObservePlayer) []*messages.Playe
 		if replacing && !seen {
 			previous, seen = provisional, true
 		}
-		delete(a.live, key)
 
 		var changes []*messages.FieldChange
 		if seen {
@@ -202,7 +299,6 @@ func (a *playerActor) observe(message *messages.ObservePlayer) []*messages.Playe
 			}
 		}
 
-		a.weeks[key] = row
 		if changed == nil {
 			changed = make([]*messages.PlayerWeek, 0, len(message.GetWeeks()))
 		}

@@ -10,6 +10,10 @@ package actors
 // It takes:
 //   - *messages.PlayerUpdate from player actors: a delta with its points.
 //   - *messages.PlayerStatsDelta from player actors that do not score.
+//   - *messages.PublishPlayerUpdates (a request) from virtual player actors
+//     of a cluster, which may run on other nodes: their scored updates of
+//     one poll. It replies *messages.PlayerUpdatesPublished once they are
+//     published.
 //   - *messages.SyncFinished from the fetcher, when a leagues directory is
 //     set: it forwards the report after the cycle's updates.
 //   - *flushPublications, which a timer sends it: it publishes the
@@ -49,6 +53,10 @@ type scorerActor struct {
 	// a few batches.
 	publications []Publication
 	flushQueued  bool
+
+	// confirmations are the PublishPlayerUpdates requesters waiting for
+	// the publications queued before their request.
+	confirmations []*actor.PID
 }
 
 // flushPublications makes the scorer publish its collected PLAYER_UPDATEs.
@@ -86,6 +94,12 @@ func (a *scorerActor) Receive(ctx actor.Context) {
 			a.publish(ctx, update)
 		}
 
+	case *messages.PublishPlayerUpdates:
+		for _, update := range message.GetUpdates() {
+			a.publish(ctx, update)
+		}
+		a.confirmAfterFlush(ctx, ctx.Sender())
+
 	case *messages.SyncFinished:
 		// The cycle's PLAYER_UPDATEs are published before its report
 		// moves on, as they were when each was published at once.
@@ -118,13 +132,30 @@ func (a *scorerActor) queuePublication(ctx actor.Context, stream string, payload
 	}
 }
 
-func (a *scorerActor) flush(ctx actor.Context) {
-	if len(a.publications) == 0 {
+// confirmAfterFlush replies PlayerUpdatesPublished to requester once the
+// updates queued so far are published: at once when none is queued.
+func (a *scorerActor) confirmAfterFlush(ctx actor.Context, requester *actor.PID) {
+	if requester == nil {
 		return
 	}
+	if len(a.publications) == 0 {
+		ctx.Send(requester, &messages.PlayerUpdatesPublished{})
+		return
+	}
+	a.confirmations = append(a.confirmations, requester)
+}
 
-	a.hub.PublishBatch(ctx, a.publications)
-	a.publications = nil
+func (a *scorerActor) flush(ctx actor.Context) {
+	if len(a.publications) > 0 {
+		a.hub.PublishBatch(ctx, a.publications)
+		a.publications = nil
+	}
+
+	for i, requester := range a.confirmations {
+		ctx.Send(requester, &messages.PlayerUpdatesPublished{})
+		a.confirmations[i] = nil
+	}
+	a.confirmations = a.confirmations[:0]
 }
 
 // deltaScorer scores player-week deltas under the registry's rule sets. The

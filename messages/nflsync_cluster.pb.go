@@ -82,14 +82,104 @@ func (x *RelayedPublish) GetPayload() []byte {
 	return nil
 }
 
+// PublishPlayerUpdates carries the scored changes that one player actor
+// found in one poll to the scorer of the polling node, as a request. The
+// scorer replies PlayerUpdatesPublished once its hub has published them,
+// and only then does the player actor keep the new rows as its state, so
+// that a change whose publication died with a node is found again by the
+// next poll.
+type PublishPlayerUpdates struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Updates       []*PlayerUpdate        `protobuf:"bytes,1,rep,name=updates,proto3" json:"updates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishPlayerUpdates) Reset() {
+	*x = PublishPlayerUpdates{}
+	mi := &file_nflsync_cluster_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishPlayerUpdates) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishPlayerUpdates) ProtoMessage() {}
+
+func (x *PublishPlayerUpdates) ProtoReflect() protoreflect.Message {
+	mi := &file_nflsync_cluster_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishPlayerUpdates.ProtoReflect.Descriptor instead.
+func (*PublishPlayerUpdates) Descriptor() ([]byte, []int) {
+	return file_nflsync_cluster_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PublishPlayerUpdates) GetUpdates() []*PlayerUpdate {
+	if x != nil {
+		return x.Updates
+	}
+	return nil
+}
+
+// PlayerUpdatesPublished is the scorer's reply to PublishPlayerUpdates.
+type PlayerUpdatesPublished struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlayerUpdatesPublished) Reset() {
+	*x = PlayerUpdatesPublished{}
+	mi := &file_nflsync_cluster_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlayerUpdatesPublished) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlayerUpdatesPublished) ProtoMessage() {}
+
+func (x *PlayerUpdatesPublished) ProtoReflect() protoreflect.Message {
+	mi := &file_nflsync_cluster_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlayerUpdatesPublished.ProtoReflect.Descriptor instead.
+func (*PlayerUpdatesPublished) Descriptor() ([]byte, []int) {
+	return file_nflsync_cluster_proto_rawDescGZIP(), []int{2}
+}
+
 var File_nflsync_cluster_proto protoreflect.FileDescriptor
 
 const file_nflsync_cluster_proto_rawDesc = "" +
 	"\n" +
-	"\x15nflsync_cluster.proto\x12\anflsync\"B\n" +
+	"\x15nflsync_cluster.proto\x12\anflsync\x1a\rnflsync.proto\"B\n" +
 	"\x0eRelayedPublish\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x18\n" +
-	"\apayload\x18\x02 \x01(\fR\apayloadB%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
+	"\apayload\x18\x02 \x01(\fR\apayload\"G\n" +
+	"\x14PublishPlayerUpdates\x12/\n" +
+	"\aupdates\x18\x01 \x03(\v2\x15.nflsync.PlayerUpdateR\aupdates\"\x18\n" +
+	"\x16PlayerUpdatesPublishedB%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
 
 var (
 	file_nflsync_cluster_proto_rawDescOnce sync.Once
@@ -103,16 +193,20 @@ func file_nflsync_cluster_proto_rawDescGZIP() []byte {
 	return file_nflsync_cluster_proto_rawDescData
 }
 
-var file_nflsync_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_nflsync_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_nflsync_cluster_proto_goTypes = []any{
-	(*RelayedPublish)(nil), // 0: nflsync.RelayedPublish
+	(*RelayedPublish)(nil),         // 0: nflsync.RelayedPublish
+	(*PublishPlayerUpdates)(nil),   // 1: nflsync.PublishPlayerUpdates
+	(*PlayerUpdatesPublished)(nil), // 2: nflsync.PlayerUpdatesPublished
+	(*PlayerUpdate)(nil),           // 3: nflsync.PlayerUpdate
 }
 var file_nflsync_cluster_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	3, // 0: nflsync.PublishPlayerUpdates.updates:type_name -> nflsync.PlayerUpdate
+	1, // [1:1] is the sub-list for method output_type
+	1, // [1:1] is the sub-list for method input_type
+	1, // [1:1] is the sub-list for extension type_name
+	1, // [1:1] is the sub-list for extension extendee
+	0, // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_nflsync_cluster_proto_init() }
@@ -120,13 +214,14 @@ func file_nflsync_cluster_proto_init() {
 	if File_nflsync_cluster_proto != nil {
 		return
 	}
+	file_nflsync_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nflsync_cluster_proto_rawDesc), len(file_nflsync_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
