@@ -7,7 +7,8 @@ package actors
 // Two flush goroutines write the changes in batches: one to the mirror, one
 // to the store. So no document is written by two goroutines at once, and a
 // slow store does not hold back the mirror. Failed writes are kept and
-// retried on the next flush.
+// retried on the next flush. In a cluster, PutPlayer and PutGame also
+// write the mirror before they return (state_writethrough.go).
 //
 // Reads (rehydration on activation, snapshots for new subscribers) look at
 // the changes not yet written first, then the mirror, then the store, so an
@@ -89,44 +90,14 @@ type StateKeeper struct {
 	// writeThrough makes PutPlayer and PutGame write the mirror before
 	// they return; see SetMirrorWriteThrough.
 	writeThrough atomic.Bool
-}
-
-// stateWriteThroughTimeout bounds one write-through mirror write. A write
-// that fails or times out is queued as usual.
-//
-// TODO: while the mirror stalls, every player actor of a cycle waits this
-// long, 4 × GOMAXPROCS at a time on the player dispatcher (8 on 2 cores).
-// A cycle of 2,000 changed players can then take about 20 minutes, and
-// polling stops meanwhile. Full test runs saw this in the cluster tests.
-// Pausing write-through for a while after a timeout would bound it, at
-// the cost of a new poller reading older state after a failover.
-const stateWriteThroughTimeout = 5 * time.Second
-
-// SetMirrorWriteThrough makes PutPlayer and PutGame write the player's or
-// game's state to the mirror before they return, instead of in the next
-// batch. A cluster needs it: when the polling node dies, the node that
-// takes over rehydrates from the mirror, which must then contain every
-// change that a client received, or the change would be announced twice.
-// The store writes stay batched.
-func (k *StateKeeper) SetMirrorWriteThrough(on bool) {
-	k.writeThrough.Store(on)
-}
-
-// writeMirrorNow writes one entry to the mirror when write-through is on
-// and reports whether it was written.
-func writeMirrorNow[V any](k *StateKeeper, operation string, value V, put func(context.Context, []V) error) bool {
-	if !k.writeThrough.Load() {
-		return false
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), stateWriteThroughTimeout)
-	defer cancel()
-	err := k.timed(ctx, "mirror", operation, func(ctx context.Context) error { return put(ctx, []V{value}) })
-	if err != nil {
-		k.logger.Warn("write-through to the mirror failed, queuing the state", "operation", operation, "error", err)
-		return false
-	}
-	return true
+	// breaker pauses write-through after a failed write-through
+	// (state_writethrough.go).
+	breaker writeThroughBreaker
+	// writeThroughTimeout and writeThroughCooldown are
+	// stateWriteThroughTimeout and stateWriteThroughCooldown, which tests
+	// shorten before they use the keeper.
+	writeThroughTimeout  time.Duration
+	writeThroughCooldown time.Duration
 }
 
 // stateLane is the queue of one flush loop.
@@ -194,6 +165,9 @@ func NewStateKeeper(mirror messages.Mirror, store messages.Store, observer State
 		observer:  observer,
 		logger:    logger,
 		preloaded: newStateBatch(),
+
+		writeThroughTimeout:  stateWriteThroughTimeout,
+		writeThroughCooldown: stateWriteThroughCooldown,
 	}
 	k.toMirror = newStateLane("mirror", k.writeMirror)
 	k.toStore = newStateLane("store", k.writeStore)
@@ -207,7 +181,7 @@ func weekKey(row *messages.PlayerWeek) string {
 // PutPlayer queues a player's whole state for the mirror and the changed
 // rows for the store. The caller must not modify them afterwards.
 func (k *StateKeeper) PutPlayer(state *messages.PlayerState, changed []*messages.PlayerWeek) {
-	written := writeMirrorNow(k, "put_players", state, k.mirror.PutPlayers)
+	written := writeMirrorNow(k, "put_players", slog.String("player_id", state.GetPlayerId()), state, k.mirror.PutPlayers)
 
 	k.mu.Lock()
 	if written {
@@ -310,7 +284,7 @@ func (k *StateKeeper) MirrorGame(game *messages.Game) {
 // on it writes the mirror first. The queued copy then writes the same state
 // again, which costs little because games are few.
 func (k *StateKeeper) PutGame(game *messages.Game) {
-	writeMirrorNow(k, "put_games", game, k.mirror.PutGames)
+	writeMirrorNow(k, "put_games", slog.String("game_id", game.GetGameId()), game, k.mirror.PutGames)
 
 	k.mu.Lock()
 	k.toMirror.pending.games[game.GetGameId()] = game
@@ -633,13 +607,19 @@ func writeChunks[V any](ctx context.Context, k *StateKeeper, target, operation s
 }
 
 func (k *StateKeeper) timed(ctx context.Context, target, operation string, write func(context.Context) error) error {
+	err := k.observed(ctx, target, operation, write)
+	if err != nil {
+		k.logger.Warn("state write failed", "target", target, "operation", operation, "error", err)
+	}
+	return err
+}
+
+// observed runs write and reports its duration and error to the observer.
+func (k *StateKeeper) observed(ctx context.Context, target, operation string, write func(context.Context) error) error {
 	started := time.Now()
 	err := write(ctx)
 	if k.observer != nil {
 		k.observer(target, operation, time.Since(started), err)
-	}
-	if err != nil {
-		k.logger.Warn("state write failed", "target", target, "operation", operation, "error", err)
 	}
 	return err
 }

@@ -157,6 +157,12 @@ type Metrics struct {
 	// Mirror* constants). Name: nflsync_mirror_errors_total{operation}.
 	MirrorErrors *prometheus.CounterVec
 
+	// MirrorWriteThroughPaused is 1 while the StateKeeper has paused
+	// write-through to the mirror after a failed write, so that player
+	// and game states reach the mirror only in batches, and 0 otherwise.
+	// Name: nflsync_mirror_write_through_paused.
+	MirrorWriteThroughPaused prometheus.Gauge
+
 	// StoreWriteDuration observes one write to MongoDB, in seconds,
 	// retries and failed writes included.
 	// Name: nflsync_store_write_duration_seconds.
@@ -271,6 +277,10 @@ func New() *Metrics {
 			Namespace: namespace, Name: "mirror_errors_total",
 			Help: "Failed Hazelcast mirror operations, by operation.",
 		}, []string{"operation"}),
+		MirrorWriteThroughPaused: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "mirror_write_through_paused",
+			Help: "1 while write-through to the mirror is paused after a failed write and states reach it only in batches, else 0.",
+		}),
 		StoreWriteDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "store_write_duration_seconds",
 			Help:    "Duration of one MongoDB write, retries included, in seconds.",
@@ -312,7 +322,8 @@ func (m *Metrics) collectors() []prometheus.Collector {
 		m.Deltas, m.RowsQuarantined, m.RowsRejected, m.ScoringDuration,
 		m.SessionsConnected, m.Subscriptions, m.MessagesSent, m.MessagesDropped,
 		m.SlowClientDisconnects, m.DeliveryLatency,
-		m.MirrorWriteDuration, m.MirrorErrors, m.StoreWriteDuration, m.StoreErrors,
+		m.MirrorWriteDuration, m.MirrorErrors, m.MirrorWriteThroughPaused,
+		m.StoreWriteDuration, m.StoreErrors,
 		m.ActorRestarts, m.ClusterMembers, m.VirtualActors,
 	}
 }

@@ -151,3 +151,20 @@ func TestMetricsAreIndependent(t *testing.T) {
 		t.Errorf("second Metrics sees sessions_connected %v from the first, want 0", got)
 	}
 }
+
+func TestSetMirrorWriteThroughPaused(t *testing.T) {
+	m := New()
+	if got := testutil.ToFloat64(m.MirrorWriteThroughPaused); got != 0 {
+		t.Errorf("mirror_write_through_paused = %v before any pause, want 0", got)
+	}
+
+	m.SetMirrorWriteThroughPaused(true)
+	if got := testutil.ToFloat64(m.MirrorWriteThroughPaused); got != 1 {
+		t.Errorf("mirror_write_through_paused = %v while paused, want 1", got)
+	}
+
+	m.SetMirrorWriteThroughPaused(false)
+	if got := testutil.ToFloat64(m.MirrorWriteThroughPaused); got != 0 {
+		t.Errorf("mirror_write_through_paused = %v after resuming, want 0", got)
+	}
+}

@@ -67,3 +67,13 @@ func (m *Metrics) ObserveStateWrite(target, operation string, duration time.Dura
 		}
 	}
 }
+
+// SetMirrorWriteThroughPaused sets MirrorWriteThroughPaused to 1 when
+// paused, else to 0. It is the StateKeeper's write-through observer.
+func (m *Metrics) SetMirrorWriteThroughPaused(paused bool) {
+	value := 0.0
+	if paused {
+		value = 1
+	}
+	m.MirrorWriteThroughPaused.Set(value)
+}

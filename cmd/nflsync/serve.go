@@ -200,6 +200,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	})
 
 	if cfg.ClusterName != "" {
+		state.keeper.SetMirrorWriteThroughObserver(recorder.SetMirrorWriteThroughPaused)
 		state.keeper.SetMirrorWriteThrough(true)
 
 		// Until the node reaches a majority of its peers it gets no

@@ -381,7 +381,11 @@ func javaPath() string {
 }
 
 // writeConfig writes the member configuration and a java.util.logging
-// configuration that keeps only warnings and errors.
+// configuration that keeps warnings, errors and the health monitor's
+// reports. The health monitor of Hazelcast 5.5 logs at INFO every 20 s
+// while process or system CPU or heap use is above 70 %. Its lines carry
+// GC counts and times and the operation queue sizes, so the member log
+// that a failed test prints tells a starved member from a slow client.
 func writeConfig(dir, configPath string, port int) error {
 	config := fmt.Sprintf(`hazelcast:
   cluster-name: %s
@@ -417,7 +421,8 @@ func writeConfig(dir, configPath string, port int) error {
 
 	logging := `handlers=java.util.logging.ConsoleHandler
 .level=WARNING
-java.util.logging.ConsoleHandler.level=WARNING
+java.util.logging.ConsoleHandler.level=INFO
+com.hazelcast.internal.diagnostics.HealthMonitor.level=INFO
 `
 	if err := os.WriteFile(filepath.Join(dir, "logging.properties"), []byte(logging), 0o644); err != nil {
 		return fmt.Errorf("write member logging config: %w", err)
