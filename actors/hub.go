@@ -137,6 +137,36 @@ type Hub struct {
 	// relay, when set, receives every payload published on this node, so
 	// that the other nodes of a cluster publish it to their sessions too.
 	relay atomic.Pointer[HubRelay]
+
+	// barrier, when set, waits until the other nodes received what was
+	// relayed so far.
+	barrier atomic.Pointer[RelayBarrier]
+}
+
+// RelayBarrier waits until every other node of the cluster received the
+// payloads that this node's hub relayed before the call. It returns an error
+// when a node did not confirm within timeout.
+type RelayBarrier func(timeout time.Duration) error
+
+// SetRelayBarrier sets the barrier that WaitRelayed calls; nil removes it.
+func (h *Hub) SetRelayBarrier(barrier RelayBarrier) {
+	if barrier == nil {
+		h.barrier.Store(nil)
+		return
+	}
+	h.barrier.Store(&barrier)
+}
+
+// WaitRelayed waits until every other node received the payloads relayed
+// so far, through the barrier that SetRelayBarrier set. Without one, on a
+// standalone node, it returns nil at once. It blocks, so call it outside an
+// actor's Receive.
+func (h *Hub) WaitRelayed(timeout time.Duration) error {
+	barrier := h.barrier.Load()
+	if barrier == nil {
+		return nil
+	}
+	return (*barrier)(timeout)
 }
 
 // HubRelay hands a payload published on this node to the other nodes of the

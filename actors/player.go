@@ -40,6 +40,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sort"
 	"time"
@@ -160,7 +161,7 @@ const playerPublishTimeout = 15 * time.Second
 
 // publishThenCommit sends the poll's scored changes to the scorer of the
 // polling node as one request and keeps the new rows only when the scorer
-// replied that it published them. When the polling node dies first, the
+// replied that it published them and that every other node received them. When the polling node dies first, the
 // actor keeps its old rows, so the next poll, from the node that takes
 // over, finds and sends the same changes again. A change that was
 // published but not acknowledged is then sent twice, and the hubs drop the
@@ -178,9 +179,12 @@ func (a *playerActor) publishThenCommit(ctx actor.Context, message *messages.Obs
 
 	a.publishing = true
 	future := ctx.RequestFuture(a.scorer, request, playerPublishTimeout)
-	ctx.ReenterAfter(future, func(_ any, err error) {
+	ctx.ReenterAfter(future, func(reply any, err error) {
 		a.publishing = false
 		deltas := len(changed)
+		if published, ok := reply.(*messages.PlayerUpdatesPublished); ok && published.GetError() != "" {
+			err = errors.New(published.GetError())
+		}
 		if err != nil {
 			a.logger.Warn("scorer did not confirm the player's changes, keeping the old rows for the next poll",
 				"player_id", a.playerID, "cycle", message.GetCycle(), "error", err)

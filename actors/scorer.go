@@ -13,7 +13,7 @@ package actors
 //   - *messages.PublishPlayerUpdates (a request) from virtual player actors
 //     of a cluster, which may run on other nodes: their scored updates of
 //     one poll. It replies *messages.PlayerUpdatesPublished once they are
-//     published.
+//     published here and every other node's hub relay received them.
 //   - *messages.SyncFinished from the fetcher, when a leagues directory is
 //     set: it forwards the report after the cycle's updates.
 //   - *flushPublications, which a timer sends it: it publishes the
@@ -138,11 +138,10 @@ func (a *scorerActor) confirmAfterFlush(ctx actor.Context, requester *actor.PID)
 	if requester == nil {
 		return
 	}
-	if len(a.publications) == 0 {
-		ctx.Send(requester, &messages.PlayerUpdatesPublished{})
-		return
-	}
 	a.confirmations = append(a.confirmations, requester)
+	if len(a.publications) == 0 {
+		a.flush(ctx)
+	}
 }
 
 func (a *scorerActor) flush(ctx actor.Context) {
@@ -151,11 +150,32 @@ func (a *scorerActor) flush(ctx actor.Context) {
 		a.publications = nil
 	}
 
-	for i, requester := range a.confirmations {
-		ctx.Send(requester, &messages.PlayerUpdatesPublished{})
-		a.confirmations[i] = nil
+	if len(a.confirmations) == 0 {
+		return
 	}
-	a.confirmations = a.confirmations[:0]
+	requesters := a.confirmations
+	a.confirmations = nil
+	go a.confirm(ctx.ActorSystem(), requesters)
+}
+
+// relayConfirmTimeout bounds the wait for the other nodes to confirm that
+// they received the relayed updates. A node that misses it is dead or cut
+// off, and the topology drops it within a few seconds.
+const relayConfirmTimeout = 5 * time.Second
+
+// confirm replies PlayerUpdatesPublished to requesters once every other
+// node's hub relay received what this hub relayed so far. It runs in its
+// own goroutine, because the wait is a network round trip.
+func (a *scorerActor) confirm(system *actor.ActorSystem, requesters []*actor.PID) {
+	reply := &messages.PlayerUpdatesPublished{}
+	if err := a.hub.WaitRelayed(relayConfirmTimeout); err != nil {
+		reply.Error = err.Error()
+		a.logger.Warn("other nodes did not confirm the relayed player updates, their players keep the old rows",
+			"players", len(requesters), "error", err)
+	}
+	for _, requester := range requesters {
+		system.Root.Send(requester, reply)
+	}
 }
 
 // deltaScorer scores player-week deltas under the registry's rule sets. The

@@ -133,8 +133,12 @@ func (x *PublishPlayerUpdates) GetUpdates() []*PlayerUpdate {
 }
 
 // PlayerUpdatesPublished is the scorer's reply to PublishPlayerUpdates.
+// error is empty when the updates were published on the polling node and
+// every other member's hub relay received them. Otherwise it says why not,
+// and the player actor keeps its old rows.
 type PlayerUpdatesPublished struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -169,6 +173,52 @@ func (*PlayerUpdatesPublished) Descriptor() ([]byte, []int) {
 	return file_nflsync_cluster_proto_rawDescGZIP(), []int{2}
 }
 
+func (x *PlayerUpdatesPublished) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// RelayBarrier is a request to a member's hub relay, which replies with
+// the same message. Messages from one member to another arrive in order, so
+// the reply means that every payload relayed before the request arrived.
+type RelayBarrier struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RelayBarrier) Reset() {
+	*x = RelayBarrier{}
+	mi := &file_nflsync_cluster_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelayBarrier) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelayBarrier) ProtoMessage() {}
+
+func (x *RelayBarrier) ProtoReflect() protoreflect.Message {
+	mi := &file_nflsync_cluster_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelayBarrier.ProtoReflect.Descriptor instead.
+func (*RelayBarrier) Descriptor() ([]byte, []int) {
+	return file_nflsync_cluster_proto_rawDescGZIP(), []int{3}
+}
+
 var File_nflsync_cluster_proto protoreflect.FileDescriptor
 
 const file_nflsync_cluster_proto_rawDesc = "" +
@@ -178,8 +228,10 @@ const file_nflsync_cluster_proto_rawDesc = "" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x18\n" +
 	"\apayload\x18\x02 \x01(\fR\apayload\"G\n" +
 	"\x14PublishPlayerUpdates\x12/\n" +
-	"\aupdates\x18\x01 \x03(\v2\x15.nflsync.PlayerUpdateR\aupdates\"\x18\n" +
-	"\x16PlayerUpdatesPublishedB%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
+	"\aupdates\x18\x01 \x03(\v2\x15.nflsync.PlayerUpdateR\aupdates\".\n" +
+	"\x16PlayerUpdatesPublished\x12\x14\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"\x0e\n" +
+	"\fRelayBarrierB%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
 
 var (
 	file_nflsync_cluster_proto_rawDescOnce sync.Once
@@ -193,15 +245,16 @@ func file_nflsync_cluster_proto_rawDescGZIP() []byte {
 	return file_nflsync_cluster_proto_rawDescData
 }
 
-var file_nflsync_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_nflsync_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_nflsync_cluster_proto_goTypes = []any{
 	(*RelayedPublish)(nil),         // 0: nflsync.RelayedPublish
 	(*PublishPlayerUpdates)(nil),   // 1: nflsync.PublishPlayerUpdates
 	(*PlayerUpdatesPublished)(nil), // 2: nflsync.PlayerUpdatesPublished
-	(*PlayerUpdate)(nil),           // 3: nflsync.PlayerUpdate
+	(*RelayBarrier)(nil),           // 3: nflsync.RelayBarrier
+	(*PlayerUpdate)(nil),           // 4: nflsync.PlayerUpdate
 }
 var file_nflsync_cluster_proto_depIdxs = []int32{
-	3, // 0: nflsync.PublishPlayerUpdates.updates:type_name -> nflsync.PlayerUpdate
+	4, // 0: nflsync.PublishPlayerUpdates.updates:type_name -> nflsync.PlayerUpdate
 	1, // [1:1] is the sub-list for method output_type
 	1, // [1:1] is the sub-list for method input_type
 	1, // [1:1] is the sub-list for extension type_name
@@ -221,7 +274,7 @@ func file_nflsync_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nflsync_cluster_proto_rawDesc), len(file_nflsync_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

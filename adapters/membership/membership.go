@@ -15,7 +15,9 @@ package membership
 
 // The hub relay actor owns nothing: it takes *messages.RelayedPublish from
 // other members and publishes each on this node's hub with
-// actors.Hub.PublishRelayed. It sends nothing back.
+// actors.Hub.PublishRelayed, and it answers each *messages.RelayBarrier
+// request with the same message, which tells the sender that everything it
+// relayed before arrived.
 
 import (
 	"errors"
@@ -201,13 +203,17 @@ func Start(system *actor.ActorSystem, config Config) (*Node, error) {
 	// The relay is in place before the first topology event, which can
 	// make this node poll.
 	if _, err := system.Root.SpawnNamed(actor.PropsFromFunc(func(ctx actor.Context) {
-		if relayed, ok := ctx.Message().(*messages.RelayedPublish); ok {
-			config.Hub.PublishRelayed(ctx, relayed.GetStream(), relayed.GetPayload())
+		switch message := ctx.Message().(type) {
+		case *messages.RelayedPublish:
+			config.Hub.PublishRelayed(ctx, message.GetStream(), message.GetPayload())
+		case *messages.RelayBarrier:
+			ctx.Respond(message)
 		}
 	}), RelayName); err != nil {
 		return nil, fmt.Errorf("spawn hub relay: %w", err)
 	}
 	config.Hub.SetRelay(node.relay)
+	config.Hub.SetRelayBarrier(node.barrier)
 	if config.Placement != nil {
 		config.Placement.bind(member)
 	}
@@ -227,6 +233,34 @@ func (n *Node) relay(stream string, payload []byte) {
 	for _, address := range others {
 		n.system.Root.Send(actor.NewPID(address, RelayName), &messages.RelayedPublish{Stream: stream, Payload: payload})
 	}
+}
+
+// barrier sends a RelayBarrier to the hub relay of every other member and
+// waits for all replies. Messages between two members arrive in order, so
+// the replies mean that every payload relayed before arrived.
+func (n *Node) barrier(timeout time.Duration) error {
+	n.mu.Lock()
+	others := n.others
+	n.mu.Unlock()
+
+	futures := make([]actor.Future, len(others))
+	for i, address := range others {
+		futures[i] = n.system.Root.RequestFuture(actor.NewPID(address, RelayName), &messages.RelayBarrier{}, timeout)
+	}
+
+	var failed []error
+	for i, future := range futures {
+		reply, err := future.Result()
+		if err == nil {
+			if _, ok := reply.(*messages.RelayBarrier); !ok {
+				err = fmt.Errorf("unexpected reply %T", reply)
+			}
+		}
+		if err != nil {
+			failed = append(failed, fmt.Errorf("member %s: %w", others[i], err))
+		}
+	}
+	return errors.Join(failed...)
 }
 
 // topologyChanged updates the relay targets, the member count and, when it

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"strings"
 	"sync/atomic"
@@ -225,6 +226,25 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	return nil
 }
 
+// isolatedStopTimeout bounds the stop of a node that lost its majority.
+// Its state keeper finishes the store write in progress, which never is
+// cut off mid-chunk and can take up to stateWriteTimeout (2 min) on a busy
+// embedded FerretDB, and its clients are already gone. The bound leaves the
+// final flush its 20 s and protoactor's cluster stop its 10 to 12 s.
+//
+// NOTE: store writes still queued when the bound ends are lost. The mirror
+// has the rows, but the actors that take over rehydrate from it and do not
+// write them to the store again.
+const isolatedStopTimeout = 40 * time.Second
+
+// exitAfter ends the process with status 1 if it still runs after timeout.
+func exitAfter(timeout time.Duration, logger *slog.Logger) {
+	time.AfterFunc(timeout, func() {
+		logger.Error("stop after cluster isolation timed out, exiting", "timeout", timeout)
+		os.Exit(1)
+	})
+}
+
 // joinCluster joins the cluster that the NFL_SYNC_CLUSTER_* variables name.
 // The pipeline polls only while this node is the cluster's polling node; a
 // replay then continues from the week the last stored sync run revealed.
@@ -263,6 +283,7 @@ func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hu
 				logger.Error("cluster node isolated, stopping", "members", members,
 					"peers", len(cfg.ClusterPeers), "error", errClusterIsolated)
 				stop(errClusterIsolated)
+				exitAfter(isolatedStopTimeout, logger)
 			}
 		},
 		OnLeadership: func(leading bool) {
