@@ -126,9 +126,10 @@ func (a *gameActor) update(ctx actor.Context, currentSeason, currentWeek int32) 
 		a.logger.Error("encode GAME_SCORES failed", "game_id", a.gameID, "error", err)
 		return 1
 	}
-	a.hub.Publish(ctx, StreamKey(messages.StreamKind_STREAM_KIND_GAME, a.gameID), payload)
+	version := itemVersion{key: gameItem(a.gameID), detected: a.detected}
+	a.hub.publishChange(ctx, StreamKey(messages.StreamKind_STREAM_KIND_GAME, a.gameID), payload, version)
 	if game.GetSeason() == currentSeason && game.GetWeek() == currentWeek {
-		a.hub.Publish(ctx, StreamKey(messages.StreamKind_STREAM_KIND_SCOREBOARD, ScoreboardID), payload)
+		a.hub.publishChange(ctx, StreamKey(messages.StreamKind_STREAM_KIND_SCOREBOARD, ScoreboardID), payload, version)
 	}
 	return 1
 }
