@@ -147,10 +147,13 @@ func (h *Hub) historyUpTo(stream string, seq uint64) []*StreamMessage {
 
 // expectsLocked reports whether a message of version is still to come: the
 // hub has neither published nor skipped it, and it is newer than the hub
-// and younger than inFlightLimit. state may be nil. The caller holds the
+// and younger than inFlightLimit. A version dated more than inFlightLimit
+// after now is not waited for either: its actor reads another clock, such
+// as the live poller's replay clock. state may be nil. The caller holds the
 // shard's lock.
 func (h *Hub) expectsLocked(state *hubStream, version itemVersion, now int64) bool {
-	if version.detected == 0 || version.detected < h.startedUnixNano || now-version.detected > int64(inFlightLimit) {
+	age := now - version.detected
+	if version.detected == 0 || version.detected < h.startedUnixNano || age > int64(inFlightLimit) || age < -int64(inFlightLimit) {
 		return false
 	}
 	if state == nil {

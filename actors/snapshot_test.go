@@ -263,24 +263,28 @@ func TestSnapshotHasWeekPublishedBeforeAck(t *testing.T) {
 }
 
 // TestSnapshotDoesNotWaitForSettledVersions covers the versions that no
-// message will carry: one that the scorer skipped because the player had no
-// subscriber, one older than inFlightLimit whose message was lost, and one
-// from before the hub started. Each is served from the mirror at once.
+// message will carry, or that cannot be compared with the hub's clock: one
+// that the scorer skipped because the player had no subscriber, one older
+// than inFlightLimit whose message was lost, one dated in the future by a
+// replay clock, and one from before the hub started. Each is served from
+// the mirror at once.
 func TestSnapshotDoesNotWaitForSettledVersions(t *testing.T) {
 	tests := []struct {
-		name string
-		ago  time.Duration
-		skip bool
+		name      string
+		ago       time.Duration
+		skip      bool
+		beforeHub bool
 	}{
 		{name: "skipped", skip: true},
 		{name: "lost", ago: inFlightLimit + time.Second},
-		{name: "older than the hub", ago: -time.Hour},
+		{name: "dated by another clock", ago: -inFlightLimit - time.Minute},
+		{name: "older than the hub", ago: -time.Hour, beforeHub: true},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
 			f := newSnapshotFixture(t)
 			row := quarterbackWeek("KC", "passing_yards", "262")
-			if test.ago < 0 {
+			if test.beforeHub {
 				// A version stamped before the hub started.
 				f.hub = NewHub()
 				f.hub.startedUnixNano = time.Now().Add(time.Minute).UnixNano()
