@@ -75,7 +75,7 @@ type decodedChange struct {
 
 // changesAround waits until the hub has published or skipped each version
 // in versions, or the version is older than inFlightLimit, and returns the
-// stream's messages. versions may be empty. It returns an error only when
+// stream's messages after seq. versions may be empty. It returns an error only when
 // ctx ends first.
 func (h *Hub) changesAround(ctx context.Context, stream string, seq uint64, versions []itemVersion) (*streamChanges, error) {
 	ticker := time.NewTicker(inFlightPollInterval)
@@ -248,11 +248,13 @@ func (c *streamChanges) provisionalAt(key itemKey) bool {
 	return false
 }
 
-// playerWeekAt returns the snapshot item of one player-week as it was at the
-// stream's seq, given item, the snapshot item of the version read, and
-// later, the changes after seq that the version has, oldest first. keep is
-// false when the week did not exist then: its first change after seq was
-// first seen, and that message carries the whole row.
+// playerWeekAt turns item, the snapshot item of the version read, into the
+// player-week as it was at the stream's seq. later are the changes after
+// seq that the version has, oldest first. keep is false when the week did
+// not exist then: its first change after seq was first seen, and that
+// message carries the whole row. A first-seen change later in the list,
+// which a player actor that lost its state sends, has no previous values to
+// undo, so item is then left as read.
 //
 // NOTE: the provisional mark before a change comes from the history. An
 // nflverse row that replaced a provisional row after seq, when the history
@@ -262,6 +264,11 @@ func (c *streamChanges) provisionalAt(key itemKey) bool {
 func (c *streamChanges) playerWeekAt(item *messages.PlayerUpdateData, later []decodedChange) (keep bool) {
 	if later[0].player.FirstSeen {
 		return false
+	}
+	for _, change := range later[1:] {
+		if change.player.FirstSeen {
+			return true
+		}
 	}
 
 	for i := len(later) - 1; i >= 0; i-- {
