@@ -313,3 +313,36 @@ func countPlayers(source *parsingSource) int {
 	}
 	return len(players)
 }
+
+// BenchmarkHubItemRecords measures the memory of the hub's item records for
+// one season when no player has a subscriber: 2,000 players with 18 weeks
+// each, every change skipped by the scorer and recorded. It reports the
+// heap per record, which includes each player's stream state.
+func BenchmarkHubItemRecords(b *testing.B) {
+	const players, weeks = 2000, 18
+	streams := make([]string, players)
+	for i := range streams {
+		streams[i] = StreamKey(messages.StreamKind_STREAM_KIND_PLAYER, "00-"+strconv.Itoa(1000000+i))
+	}
+	detected := time.Now().UnixNano()
+
+	var perRecord float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+
+		hub := NewHub()
+		for _, stream := range streams {
+			for week := int32(1); week <= weeks; week++ {
+				hub.activeOrSkip(stream, itemVersion{key: playerItem(2025, week), detected: detected})
+			}
+		}
+
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perRecord = float64(after.HeapAlloc-before.HeapAlloc) / (players * weeks)
+		runtime.KeepAlive(hub)
+	}
+	b.ReportMetric(perRecord, "B/record")
+}

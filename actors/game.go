@@ -31,7 +31,8 @@ package actors
 //   - a GAME_SCORES message (encoded once) to the sessions subscribed to the
 //     game, and for a game of the current week to the scoreboard stream,
 //     through the hub, when the game changed.
-//   - the game to the StateKeeper after every change.
+//   - the game to the StateKeeper after every change, with the detection
+//     time of its last announced change.
 
 import (
 	"context"
@@ -54,8 +55,12 @@ type gameActor struct {
 	now     func() time.Time
 	logger  *slog.Logger
 
-	// game is the merged game that clients saw last.
-	game *messages.Game
+	// game is the merged game that clients saw last, and detected the
+	// detection time of its last announced change (0 when unknown). The
+	// StateKeeper gets game stamped with detected, while game itself is
+	// kept without it, so that proto.Equal compares the content only.
+	game     *messages.Game
+	detected int64
 
 	// schedule is nflverse's last row and live is ESPN's last
 	// observation. Each is nil until seen.
@@ -85,7 +90,7 @@ func (a *gameActor) Receive(ctx actor.Context) {
 
 	case *messages.Remirror:
 		if a.game != nil {
-			a.state.MirrorGame(a.game)
+			a.state.MirrorGame(stampGame(a.game, a.detected))
 		}
 
 	case *messages.ObserveGame:
@@ -113,20 +118,21 @@ func (a *gameActor) update(ctx actor.Context, currentSeason, currentWeek int32) 
 				// Only a situation field went unreported: keep it
 				// unreported, but announce nothing.
 				a.game = game
-				a.state.PutGame(game)
+				a.state.PutGame(stampGame(game, a.detected))
 			}
 			return 0
 		}
 	}
 
 	a.game = game
-	a.state.PutGame(game)
+	a.detected = a.now().UnixNano()
+	a.state.PutGame(stampGame(game, a.detected))
 	a.metrics.Deltas.WithLabelValues(metrics.DeltaGame).Inc()
 	delta := &messages.GameDelta{
 		Current:          game,
 		Changes:          changes,
 		FirstSeen:        !seen,
-		DetectedUnixNano: a.now().UnixNano(),
+		DetectedUnixNano: a.detected,
 	}
 
 	payload, err := messages.EncodeGameScores(delta)
@@ -134,9 +140,10 @@ func (a *gameActor) update(ctx actor.Context, currentSeason, currentWeek int32) 
 		a.logger.Error("encode GAME_SCORES failed", "game_id", a.gameID, "error", err)
 		return 1
 	}
-	a.hub.Publish(ctx, StreamKey(messages.StreamKind_STREAM_KIND_GAME, a.gameID), payload)
+	version := itemVersion{key: gameItem(a.gameID), detected: a.detected}
+	a.hub.publishChange(ctx, StreamKey(messages.StreamKind_STREAM_KIND_GAME, a.gameID), payload, version)
 	if game.GetSeason() == currentSeason && game.GetWeek() == currentWeek {
-		a.hub.Publish(ctx, StreamKey(messages.StreamKind_STREAM_KIND_SCOREBOARD, ScoreboardID), payload)
+		a.hub.publishChange(ctx, StreamKey(messages.StreamKind_STREAM_KIND_SCOREBOARD, ScoreboardID), payload, version)
 	}
 	return 1
 }
@@ -148,11 +155,20 @@ func (a *gameActor) rehydrate() {
 		return
 	}
 	if found {
-		a.game = saved
+		a.game = stampGame(saved, 0)
+		a.detected = saved.GetDetectedUnixNano()
 		if saved.GetProvisional() {
-			a.live = saved
+			a.live = a.game
 		}
 	}
+}
+
+// stampGame returns a copy of game with DetectedUnixNano set. game itself
+// may be the source's row, shared with the fetcher, so it is not modified.
+func stampGame(game *messages.Game, detectedUnixNano int64) *messages.Game {
+	stamped := proto.Clone(game).(*messages.Game)
+	stamped.DetectedUnixNano = detectedUnixNano
+	return stamped
 }
 
 // mergeGame returns the game that clients see: nflverse's row when it is

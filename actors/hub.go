@@ -11,7 +11,9 @@ package actors
 // seq and the hub's epoch, keeps it in the stream's history and sends the
 // same *StreamMessage to every subscribed session. The scorer collects its
 // PLAYER_UPDATEs and calls PublishBatch, which sends each session one
-// *StreamBatch of its messages.
+// *StreamBatch of its messages. Per stream and snapshot item, it records
+// the newest change it published (hub_items.go), so that a snapshot can be
+// fitted to a subscriber's seq (snapshot_seq.go).
 
 import (
 	"bytes"
@@ -134,6 +136,10 @@ type Hub struct {
 	epoch  string
 	shards [hubShardCount]hubShard
 
+	// startedUnixNano is when the hub was created. Its item records hold
+	// the changes since then, so an older version is not waited for.
+	startedUnixNano int64
+
 	// relay, when set, receives every payload published on this node, so
 	// that the other nodes of a cluster publish it to their sessions too.
 	relay atomic.Pointer[HubRelay]
@@ -193,8 +199,8 @@ type hubShard struct {
 }
 
 // hubStream is the state of one stream. A stream exists while it has
-// subscribers or once something was published on it, so that its seq never
-// goes back within one epoch.
+// subscribers, once something was published on it, so that its seq never
+// goes back within one epoch, and once it has an item record.
 type hubStream struct {
 	subscribers map[hubSessionKey]*actor.PID
 
@@ -211,9 +217,9 @@ type hubStream struct {
 	history      []*StreamMessage
 	historyBytes int
 
-	// lastContent maps each item of the stream to the content hash of its
-	// last published payload, while the hub has a relay (hub_dedupe.go).
-	lastContent map[string]uint64
+	// items holds, per item of the stream, the newest published version
+	// and, while the hub has a relay, the last content hash (hub_items.go).
+	items map[itemKey]*itemRecord
 }
 
 // hubSessionKey identifies a session by value, so that two *actor.PID values for
@@ -229,7 +235,7 @@ func sessionKeyOf(session *actor.PID) hubSessionKey {
 
 // NewHub returns an empty hub with a new random epoch.
 func NewHub() *Hub {
-	hub := &Hub{seed: maphash.MakeSeed(), epoch: newEpoch()}
+	hub := &Hub{seed: maphash.MakeSeed(), epoch: newEpoch(), startedUnixNano: time.Now().UnixNano()}
 	for i := range hub.shards {
 		hub.shards[i].streams = make(map[string]*hubStream)
 	}
@@ -344,7 +350,7 @@ func (h *Hub) Unsubscribe(stream string, session *actor.PID) {
 		return
 	}
 	delete(state.subscribers, sessionKeyOf(session))
-	if len(state.subscribers) == 0 && state.seq == 0 {
+	if len(state.subscribers) == 0 && state.seq == 0 && len(state.items) == 0 {
 		// A stream that never carried a message has no seq to keep, so
 		// it goes, and subscriptions to unknown ids do not pile up.
 		delete(shard.streams, stream)
@@ -366,16 +372,26 @@ func (h *Hub) Unsubscribe(stream string, session *actor.PID) {
 // A send to a local session only appends to its mailbox, so the lock is
 // held for one append per subscriber.
 func (h *Hub) Publish(sender actor.SenderContext, stream string, payload []byte) (delivered int) {
-	return h.publish(sender, stream, payload, true)
+	return h.publish(sender, stream, payload, true, itemVersion{})
 }
 
 // PublishRelayed is Publish for a payload that another node's hub relayed:
 // it is published to this node's sessions and not relayed again.
 func (h *Hub) PublishRelayed(sender actor.SenderContext, stream string, payload []byte) (delivered int) {
-	return h.publish(sender, stream, payload, false)
+	return h.publish(sender, stream, payload, false, itemVersion{})
 }
 
-func (h *Hub) publish(sender actor.SenderContext, stream string, payload []byte, relay bool) (delivered int) {
+// publishChange is Publish for a payload that changes one snapshot item, so
+// that the hub records version as published (hub_items.go).
+func (h *Hub) publishChange(sender actor.SenderContext, stream string, payload []byte, version itemVersion) (delivered int) {
+	return h.publish(sender, stream, payload, true, version)
+}
+
+// publish publishes payload on stream, relaying it when relay is true.
+// version is the snapshot item change that the publisher names. A hub with
+// a relay decodes every payload, and then records the changes that the
+// payload itself names instead.
+func (h *Hub) publish(sender actor.SenderContext, stream string, payload []byte, relay bool, version itemVersion) (delivered int) {
 	body, ok := jsonObjectBody(payload)
 	if !ok {
 		slog.Error("hub dropped a payload that is not a JSON object", slog.String("stream", stream),
@@ -386,11 +402,16 @@ func (h *Hub) publish(sender actor.SenderContext, stream string, payload []byte,
 	publishedAt := time.Now()
 
 	// Only a hub with a relay can get one change twice.
-	var item string
+	var key itemKey
 	var contentHash uint64
+	versions := []itemVersion{version}
 	compare := false
 	if h.relay.Load() != nil {
-		item, contentHash, compare = h.contentIdentity(body)
+		var decoded []itemVersion
+		key, contentHash, decoded, compare = h.contentIdentity(body)
+		if compare {
+			versions = decoded
+		}
 	}
 
 	shard := h.shardFor(stream)
@@ -398,13 +419,18 @@ func (h *Hub) publish(sender actor.SenderContext, stream string, payload []byte,
 	defer shard.mu.Unlock()
 
 	state := shard.streamLocked(stream, true)
+	for _, changed := range versions {
+		// A dropped repeat carries content the stream already has, so
+		// its detection time counts as published too.
+		state.recordLocked(changed)
+	}
 	if compare {
-		if state.repeatsLocked(item, contentHash) {
-			slog.Debug("hub dropped a repeated payload", slog.String("stream", stream), slog.String("item", item),
-				slog.Bool("relayed", !relay))
+		if state.repeatsLocked(key, contentHash) {
+			slog.Debug("hub dropped a repeated payload", slog.String("stream", stream),
+				slog.String("type", key.messageType), slog.Bool("relayed", !relay))
 			return 0
 		}
-		state.rememberContentLocked(item, contentHash)
+		state.rememberContentLocked(key, contentHash)
 	}
 	state.seq++
 	message := &StreamMessage{
@@ -513,7 +539,8 @@ func (h *Hub) Active(stream string) bool {
 	shard.mu.Lock()
 	defer shard.mu.Unlock()
 
-	return shard.streamLocked(stream, false) != nil
+	state := shard.streamLocked(stream, false)
+	return state != nil && state.activeLocked()
 }
 
 // Seq returns the seq of the last message published on stream, 0 before the

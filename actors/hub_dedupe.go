@@ -3,44 +3,56 @@ package actors
 import (
 	"encoding/json"
 	"hash/maphash"
-	"strconv"
+	"time"
+
+	"github.com/nflsync/nflsync/messages"
 )
 
 // In a cluster, one change can reach a hub twice: while membership changes,
 // two nodes can both poll for a moment and publish the same change, and
 // each relays it to the others. The two copies differ only in detected_at.
 // So a hub with a relay drops a payload whose content, without detected_at,
-// equals the last payload it published for the same item of the stream. An
-// item is a message type, and for PLAYER_UPDATE, ROSTER_UPDATE and
-// INJURY_UPDATE also the season and week of "data". A real change always
-// differs from the last message for its item, because its "previous"
-// values are that message's values.
-//
-// NOTE: this does not catch a change that a client gets both in a SNAPSHOT
-// and as a message. A snapshot is read from the mirror, not from the hub,
-// so a subscriber can still get a change twice that way.
+// equals the last payload it published for the same item of the stream
+// (itemKey). A real change always differs from the last message for its
+// item, because its "previous" values are that message's values.
 
-// contentIdentity returns the item key and the content hash of a payload,
-// a JSON object. ok is false when the payload cannot be decoded, and such
-// a payload is never dropped.
-func (h *Hub) contentIdentity(body []byte) (item string, hash uint64, ok bool) {
+// contentIdentity decodes a payload, a JSON object, and returns its item
+// key, the hash of its content without detected_at, and the snapshot items
+// that it changes with their detection times. ok is false when the payload
+// cannot be decoded, and such a payload is never dropped.
+func (h *Hub) contentIdentity(body []byte) (key itemKey, hash uint64, versions []itemVersion, ok bool) {
 	var decoded map[string]any
 	if err := json.Unmarshal(body, &decoded); err != nil {
-		return "", 0, false
+		return itemKey{}, 0, nil, false
 	}
 
-	item, _ = decoded["type"].(string)
+	key.messageType, _ = decoded["type"].(string)
 	if data, isObject := decoded["data"].(map[string]any); isObject {
-		item += "|" + jsonScalar(data["season"]) + "|" + jsonScalar(data["week"])
+		key.season, key.week = jsonInt32(data["season"]), jsonInt32(data["week"])
+		if key.messageType == messages.TypePlayerUpdate {
+			versions = append(versions, itemVersion{key: key, detected: jsonUnixNano(data["detected_at"])})
+		}
+	}
+	if deltas, isArray := decoded["deltas"].([]any); isArray && key.messageType == messages.TypeGameScores {
+		for _, delta := range deltas {
+			game, _ := delta.(map[string]any)
+			gameID, _ := game["game_id"].(string)
+			versions = append(versions, itemVersion{key: gameItem(gameID), detected: jsonUnixNano(game["detected_at"])})
+		}
+		if len(versions) == 1 {
+			// A game actor's message changes one game, which is its item.
+			// The new week's message of every game keeps the type alone.
+			key = versions[0].key
+		}
 	}
 
 	dropDetectedAt(decoded)
 	// json.Marshal sorts map keys, so equal contents encode equally.
 	canonical, err := json.Marshal(decoded)
 	if err != nil {
-		return "", 0, false
+		return itemKey{}, 0, nil, false
 	}
-	return item, maphash.Bytes(h.seed, canonical), true
+	return key, maphash.Bytes(h.seed, canonical), versions, true
 }
 
 // dropDetectedAt removes every "detected_at" field, at any depth.
@@ -58,30 +70,34 @@ func dropDetectedAt(value any) {
 	}
 }
 
-// jsonScalar formats a decoded JSON number or string for an item key.
-func jsonScalar(value any) string {
-	switch typed := value.(type) {
-	case float64:
-		return strconv.FormatFloat(typed, 'f', -1, 64)
-	case string:
-		return typed
-	default:
-		return ""
+// jsonInt32 returns a decoded JSON number as an int32, and 0 for anything
+// else.
+func jsonInt32(value any) int32 {
+	number, _ := value.(float64)
+	return int32(number)
+}
+
+// jsonUnixNano returns a decoded detected_at, an RFC 3339 time, as Unix
+// nanoseconds, and 0 when it is missing or not a time.
+func jsonUnixNano(value any) int64 {
+	text, _ := value.(string)
+	at, err := time.Parse(time.RFC3339Nano, text)
+	if err != nil {
+		return 0
 	}
+	return at.UnixNano()
 }
 
 // repeatsLocked reports whether hash equals the last content published for
-// item on the stream. The caller holds the shard's lock.
-func (s *hubStream) repeatsLocked(item string, hash uint64) bool {
-	last, seen := s.lastContent[item]
-	return seen && last == hash
+// key on the stream. The caller holds the shard's lock.
+func (s *hubStream) repeatsLocked(key itemKey, hash uint64) bool {
+	record, seen := s.items[key]
+	return seen && record.hashed && record.contentHash == hash
 }
 
-// rememberContentLocked records hash as the last content of item. The caller
+// rememberContentLocked records hash as the last content of key. The caller
 // holds the shard's lock.
-func (s *hubStream) rememberContentLocked(item string, hash uint64) {
-	if s.lastContent == nil {
-		s.lastContent = make(map[string]uint64)
-	}
-	s.lastContent[item] = hash
+func (s *hubStream) rememberContentLocked(key itemKey, hash uint64) {
+	record := s.itemLocked(key)
+	record.contentHash, record.hashed = hash, true
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 // playerUpdatePayload returns a PLAYER_UPDATE of one week of Patrick
@@ -124,5 +125,50 @@ func TestHubBatchRelaysAndDropsRepeats(t *testing.T) {
 	}
 	if got := relayed.count(); got != 2 {
 		t.Errorf("relayed %d payloads of the batch, want 2", got)
+	}
+}
+
+// TestHubDropsRepeatedGameAmongOthers publishes two games on the
+// scoreboard and then the first one again: each game is its own item.
+func TestHubDropsRepeatedGameAmongOthers(t *testing.T) {
+	system := newSessionTestSystem(t)
+	hub := NewHub()
+	hub.SetRelay(func(string, []byte) {})
+	const stream = "scoreboard:current"
+
+	hub.Publish(system.Root, stream, []byte(`{"type":"GAME_SCORES","deltas":[{"game_id":"2024_10_DEN_KC","home_score":16,"detected_at":"2026-01-01T00:00:01Z"}]}`))
+	hub.Publish(system.Root, stream, []byte(`{"type":"GAME_SCORES","deltas":[{"game_id":"2024_10_BUF_IND","home_score":20,"detected_at":"2026-01-01T00:00:02Z"}]}`))
+	hub.PublishRelayed(system.Root, stream, []byte(`{"type":"GAME_SCORES","deltas":[{"game_id":"2024_10_DEN_KC","home_score":16,"detected_at":"2026-01-01T00:00:03Z"}]}`))
+	if got := hub.Seq(stream); got != 2 {
+		t.Errorf("scoreboard Seq = %d, want 2: the repeat of the first game is dropped", got)
+	}
+}
+
+func TestActiveOrSkipKeepsStreamInactive(t *testing.T) {
+	hub := NewHub()
+	const stream = "player:00-0033873"
+	version := itemVersion{key: playerItem(2024, 5), detected: time.Now().UnixNano()}
+
+	if hub.activeOrSkip(stream, version) {
+		t.Error("activeOrSkip = true for a stream nobody follows")
+	}
+	if hub.Active(stream) {
+		t.Error("a stream with only a skipped change is active")
+	}
+
+	// A subscriber that left before any message leaves the stream inactive.
+	session, _ := recordingSession(t, newSessionTestSystem(t))
+	hub.Subscribe(stream, session)
+	hub.Unsubscribe(stream, session)
+	if hub.activeOrSkip(stream, version) {
+		t.Error("activeOrSkip = true after the only subscriber left")
+	}
+	if hub.Active(stream) {
+		t.Error("Active = true after the only subscriber left")
+	}
+
+	hub.Subscribe(stream, session)
+	if !hub.activeOrSkip(stream, version) {
+		t.Error("activeOrSkip = false for a followed stream")
 	}
 }

@@ -12,6 +12,11 @@ import (
 type Publication struct {
 	Stream  string
 	Payload []byte
+
+	// version names the snapshot item that Payload changes, so that the
+	// hub records it as published (hub_items.go). Zero for a payload that
+	// changes none.
+	version itemVersion
 }
 
 // StreamBatch carries the messages of one Hub.PublishBatch call for one
@@ -73,15 +78,23 @@ func (h *Hub) PublishBatch(sender actor.SenderContext, publications []Publicatio
 		}
 
 		state := h.shardFor(publication.Stream).streamLocked(publication.Stream, true)
-		if forward != nil {
-			item, contentHash, compare := h.contentIdentity(bodies[i])
-			if compare && state.repeatsLocked(item, contentHash) {
+		if forward == nil {
+			state.recordLocked(publication.version)
+		} else {
+			key, contentHash, versions, compare := h.contentIdentity(bodies[i])
+			if !compare {
+				versions = []itemVersion{publication.version}
+			}
+			for _, changed := range versions {
+				state.recordLocked(changed)
+			}
+			if compare && state.repeatsLocked(key, contentHash) {
 				slog.Debug("hub dropped a repeated payload", slog.String("stream", publication.Stream),
-					slog.String("item", item))
+					slog.String("type", key.messageType))
 				continue
 			}
 			if compare {
-				state.rememberContentLocked(item, contentHash)
+				state.rememberContentLocked(key, contentHash)
 			}
 		}
 		state.seq++

@@ -16,7 +16,8 @@ package actors
 //     recomputes only that player's team. When the scorer did not have the
 //     rule set yet, the actor scores the row itself.
 //   - leaguePollEnded from the directory after each sync cycle.
-//   - leagueBoardRequest (a request): it replies with the leaderboard rows.
+//   - leagueBoardRequest (a request): it replies with the current
+//     leaderboard rows, or with those of the last LEADERBOARD_UPDATE.
 //
 // It sends, on the league stream StreamKey(STREAM_KIND_LEAGUE, id) through
 // the hub: at most one PLAYER_STATS per poll with the poll's changes to its
@@ -304,8 +305,13 @@ type leaguePollEnded struct{}
 
 // leagueBoardRequest is the request for a league's leaderboard. The reply
 // is a *leagueBoard, with an empty leagueID for an unknown league. The directory
-// forwards it to the league's actor.
-type leagueBoardRequest struct{ leagueID string }
+// forwards it to the league's actor. published requests the rows of the
+// last LEADERBOARD_UPDATE, which a snapshot serves, instead of the current
+// rows, which can hold changes of a poll that is not over.
+type leagueBoardRequest struct {
+	leagueID  string
+	published bool
+}
 
 type leagueBoard struct {
 	leagueID string
@@ -384,7 +390,7 @@ func (a *leagueActor) Receive(ctx actor.Context) {
 		a.publishPollEnd(ctx)
 
 	case *leagueBoardRequest:
-		ctx.Respond(a.board())
+		ctx.Respond(a.board(message.published))
 	}
 }
 
@@ -418,7 +424,12 @@ func (a *leagueActor) apply(ctx actor.Context, message *leagueApply) error {
 		// remembered, so a restart does not announce every league.
 		a.publishLeaderboard(ctx)
 	} else {
+		// The board at start was never sent, so nothing changed since
+		// the board that clients last saw.
 		a.published = a.rows()
+		for i := range a.published {
+			a.published[i].Change = scoring.FormatPoints(decimal.Zero)
+		}
 	}
 	return nil
 }
@@ -630,16 +641,22 @@ func (a *leagueActor) rows() []messages.LeaderboardRow {
 	return rows
 }
 
-func (a *leagueActor) board() *leagueBoard {
+// board returns the current leaderboard, or when published is true the
+// rows of the last LEADERBOARD_UPDATE.
+func (a *leagueActor) board(published bool) *leagueBoard {
 	if a.league == nil {
 		return &leagueBoard{}
+	}
+	rows := a.published
+	if !published || rows == nil {
+		rows = a.rows()
 	}
 	return &leagueBoard{
 		leagueID: a.league.GetId(),
 		ruleSet:  a.ruleSet.Name,
 		season:   a.league.GetSeason(),
 		weeks:    a.league.GetWeeks(),
-		rows:     a.rows(),
+		rows:     rows,
 	}
 }
 

@@ -186,6 +186,60 @@ func TestLeaguePollSendsOneBatch(t *testing.T) {
 	}
 }
 
+// TestLeagueSnapshotIsThePublishedBoard checks that a league's SNAPSHOT
+// holds the board of its last LEADERBOARD_UPDATE up to the ACK's seq: not
+// the changes of a poll that is not over, and nothing when a
+// LEADERBOARD_UPDATE after the seq brings the whole board.
+func TestLeagueSnapshotIsThePublishedBoard(t *testing.T) {
+	f := newLeagueFixture(t)
+	f.put(row("p1", "WR", 1, "5"), row("p2", "WR", 1, "4"))
+	_, err := f.leagues.Create(context.Background(), &messages.League{
+		Id: "l", Name: "L", Season: 2024, Weeks: []int32{1, 2}, ScoringPreset: "ppr",
+		Teams: []*messages.LeagueTeam{{Id: "a", Name: "A", Roster: []string{"p1"}}, {Id: "b", Name: "B", Roster: []string{"p2"}}},
+	})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	f.follow("l")
+	const stream = "league:l"
+	snapshot := func(seq uint64) []messages.LeaderboardRow {
+		t.Helper()
+		items, err := f.leagues.Snapshot(context.Background(), messages.StreamKind_STREAM_KIND_LEAGUE, "l", seq)
+		if err != nil {
+			t.Fatalf("Snapshot at seq %d: %v", seq, err)
+		}
+		rows := make([]messages.LeaderboardRow, len(items))
+		for i, item := range items {
+			if err := json.Unmarshal(item, &rows[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return rows
+	}
+
+	created := f.hub.Seq(stream)
+	if rows := snapshot(created); len(rows) != 2 || rows[0].TeamID != "a" || rows[0].Points != "5.00" {
+		t.Errorf("SNAPSHOT after the create = %+v, want a 5.00 first", rows)
+	}
+
+	// Week 2 of p2 arrives, but the poll is not over.
+	f.scored(t, row("p2", "WR", 2, "3"))
+	if rows := snapshot(created); len(rows) != 2 || rows[0].TeamID != "a" || rows[1].Points != "4.00" {
+		t.Errorf("SNAPSHOT during the poll = %+v, want the published board with b at 4.00", rows)
+	}
+
+	f.system.Root.Send(f.leagues.PID(), &messages.SyncFinished{Ok: true})
+	for message := f.next(t); message["type"] != messages.TypeLeaderboardUpdate; message = f.next(t) {
+	}
+	if rows := snapshot(created); len(rows) != 0 {
+		t.Errorf("SNAPSHOT at the seq before the LEADERBOARD_UPDATE = %+v, want none: the message brings the board", rows)
+	}
+	rows := snapshot(f.hub.Seq(stream))
+	if len(rows) != 2 || rows[0].TeamID != "b" || rows[0].Points != "7.00" || rows[0].Change != "3.00" {
+		t.Errorf("SNAPSHOT after the LEADERBOARD_UPDATE = %+v, want b first with 7.00, change 3.00", rows)
+	}
+}
+
 func TestRegistrySharesEqualRuleSets(t *testing.T) {
 	f := newLeagueFixture(t)
 	f.put(row("p1", "TE", 1, "4"), row("p2", "TE", 1, "4"))

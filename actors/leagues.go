@@ -166,6 +166,7 @@ type LeaguesConfig struct {
 type Leagues struct {
 	system    *actor.ActorSystem
 	directory *actor.PID
+	hub       *Hub
 }
 
 var _ messages.Snapshotter = (*Leagues)(nil)
@@ -204,7 +205,7 @@ func StartLeagues(ctx context.Context, system *actor.ActorSystem, config Leagues
 		system.Root.Stop(directory)
 		return nil, fmt.Errorf("start leagues: %w", err)
 	}
-	return &Leagues{system: system, directory: directory}, nil
+	return &Leagues{system: system, directory: directory, hub: config.Hub}, nil
 }
 
 // PID returns the directory actor, which takes the scorer's updates.
@@ -400,14 +401,16 @@ func (l *Leagues) Leaderboard(ctx context.Context, leagueID string) (*messages.L
 	}, nil
 }
 
-// Snapshot returns a league stream's leaderboard rows, as
-// messages.Snapshotter documents. Other stream kinds and unknown leagues
-// return no items.
-func (l *Leagues) Snapshot(ctx context.Context, kind messages.StreamKind, id string) ([]json.RawMessage, error) {
+// Snapshot returns a league stream's leaderboard rows at seq, as
+// messages.Snapshotter documents: the rows of the league's last
+// LEADERBOARD_UPDATE, and none when the stream carried a LEADERBOARD_UPDATE
+// after seq, because that message carries the whole board. Other stream
+// kinds and unknown leagues return no items.
+func (l *Leagues) Snapshot(ctx context.Context, kind messages.StreamKind, id string, seq uint64) ([]json.RawMessage, error) {
 	if kind != messages.StreamKind_STREAM_KIND_LEAGUE {
 		return nil, nil
 	}
-	board, err := l.Leaderboard(ctx, id)
+	reply, err := l.request(ctx, &leagueBoardRequest{leagueID: id, published: true})
 	var leagueErr *LeagueError
 	if errors.As(err, &leagueErr) {
 		return nil, nil
@@ -415,9 +418,23 @@ func (l *Leagues) Snapshot(ctx context.Context, kind messages.StreamKind, id str
 	if err != nil {
 		return nil, err
 	}
+	board := reply.(*leagueBoard)
+	if board.leagueID == "" {
+		return nil, nil
+	}
 
-	items := make([]json.RawMessage, 0, len(board.Rows))
-	for _, row := range board.Rows {
+	// The board was read before the messages, so a LEADERBOARD_UPDATE
+	// that it already holds is among them.
+	changes, err := l.hub.changesAround(ctx, StreamKey(kind, id), seq, nil)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of league %s: %w", id, err)
+	}
+	if changes.carriedAfter(messages.TypeLeaderboardUpdate) {
+		return nil, nil
+	}
+
+	items := make([]json.RawMessage, 0, len(board.rows))
+	for _, row := range board.rows {
 		item, err := json.Marshal(row)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of league %s: %w", id, err)

@@ -127,7 +127,7 @@ func StartPipeline(system *actor.ActorSystem, config PipelineConfig) (*Pipeline,
 		}
 	}
 
-	pipeline := &Pipeline{Snapshots: NewSnapshots(config.State, scorer)}
+	pipeline := &Pipeline{Snapshots: NewSnapshots(config.State, scorer, config.Hub)}
 	pipeline.Scorer = system.Root.Spawn(newScorerProps(registry, config.Hub, config.Leagues, recorder, logger))
 	listeners := config.CycleListeners
 	if config.Leagues != nil {

@@ -36,7 +36,8 @@ package actors
 //   - *messages.PlayerStatsDelta to the scorer instead, for the scorer to
 //     score, when it has none (the live poller's player actors). A
 //     delta of an ESPN row is provisional.
-//   - its nflverse rows to the StateKeeper after every change.
+//   - its nflverse rows to the StateKeeper after every change, each with
+//     the detection time of its last change.
 
 import (
 	"context"
@@ -303,17 +304,21 @@ func (a *playerActor) observe(message *messages.ObservePlayer) []*messages.Playe
 			}
 		}
 
+		// The row carries its detection time, so that a snapshot can
+		// tell whether the hub has published this version yet.
+		detected := a.now().UnixNano()
+		stored := stampPlayerWeek(row, detected)
 		if changed == nil {
 			changed = make([]*messages.PlayerWeek, 0, len(message.GetWeeks()))
 		}
-		changed = append(changed, row)
+		changed = append(changed, stored)
 		a.outbox = append(a.outbox, outgoingDelta{previous: previous, delta: &messages.PlayerStatsDelta{
-			Current:   row,
+			Current:   stored,
 			Changes:   changes,
 			FirstSeen: !seen,
 			Correction: len(changes) > 0 &&
 				(replacing || isEarlierWeek(key, message.GetCurrentSeason(), message.GetCurrentWeek())),
-			DetectedUnixNano: a.now().UnixNano(),
+			DetectedUnixNano: detected,
 		}})
 	}
 	return changed
@@ -360,6 +365,26 @@ func (a *playerActor) observeLive(ctx actor.Context, row *messages.PlayerWeek) {
 		Provisional:      true,
 		DetectedUnixNano: a.now().UnixNano(),
 	})
+}
+
+// stampPlayerWeek returns a copy of row with DetectedUnixNano set. The copy
+// shares the stats, which are never modified, and leaves row alone because
+// the source's rows are shared with the fetcher.
+func stampPlayerWeek(row *messages.PlayerWeek, detectedUnixNano int64) *messages.PlayerWeek {
+	return &messages.PlayerWeek{
+		Season:            row.GetSeason(),
+		Week:              row.GetWeek(),
+		SeasonType:        row.GetSeasonType(),
+		PlayerId:          row.GetPlayerId(),
+		PlayerName:        row.GetPlayerName(),
+		PlayerDisplayName: row.GetPlayerDisplayName(),
+		Position:          row.GetPosition(),
+		Team:              row.GetTeam(),
+		OpponentTeam:      row.GetOpponentTeam(),
+		GameId:            row.GetGameId(),
+		Stats:             row.GetStats(),
+		DetectedUnixNano:  detectedUnixNano,
+	}
 }
 
 // isEarlierWeek reports whether key is before the current season and week.

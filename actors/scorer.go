@@ -23,7 +23,8 @@ package actors
 // It sends:
 //   - a PLAYER_UPDATE message (encoded once, with points under every base
 //     rule set and the points before the change) to the sessions subscribed
-//     to the player, through the hub.
+//     to the player, through the hub. For a player without subscribers it
+//     encodes nothing and only tells the hub that the change was skipped.
 //   - the *messages.PlayerUpdate with points under every rule set of the
 //     registry, and each SyncFinished, to the leagues directory.
 
@@ -118,8 +119,8 @@ func (a *scorerActor) Receive(ctx actor.Context) {
 }
 
 // queuePublication collects one PLAYER_UPDATE for the next batch.
-func (a *scorerActor) queuePublication(ctx actor.Context, stream string, payload []byte) {
-	a.publications = append(a.publications, Publication{Stream: stream, Payload: payload})
+func (a *scorerActor) queuePublication(ctx actor.Context, publication Publication) {
+	a.publications = append(a.publications, publication)
 	if len(a.publications) >= maxPublicationBatch {
 		a.flush(ctx)
 		return
@@ -216,9 +217,11 @@ func (a *scorerActor) publish(ctx actor.Context, update *messages.PlayerUpdate) 
 	}
 
 	// Most players have no follower: encoding is the costliest step of a
-	// poll, so it is skipped for streams nobody ever subscribed to.
+	// poll, so it is skipped for streams that never had a subscriber. The
+	// hub records a skipped change as published.
 	stream := StreamKey(messages.StreamKind_STREAM_KIND_PLAYER, row.GetPlayerId())
-	if !a.hub.Active(stream) {
+	version := itemVersion{key: playerItem(row.GetSeason(), row.GetWeek()), detected: delta.GetDetectedUnixNano()}
+	if !a.hub.activeOrSkip(stream, version) {
 		return
 	}
 
@@ -233,7 +236,7 @@ func (a *scorerActor) publish(ctx actor.Context, update *messages.PlayerUpdate) 
 		a.logger.Error("encode PLAYER_UPDATE failed", "player_id", row.GetPlayerId(), "error", err)
 		return
 	}
-	a.queuePublication(ctx, stream, payload)
+	a.queuePublication(ctx, Publication{Stream: stream, Payload: payload, version: version})
 }
 
 // scoreDelta computes the points of the delta's current row under every rule

@@ -428,7 +428,7 @@ func (s *sessionActor) loadSnapshot(ctx actor.Context, stream string, sub *subsc
 	s.generation++
 	sub.loading = s.generation
 	loaded := &snapshotLoaded{stream: stream, generation: s.generation, seq: sub.lastSeq, reset: reset}
-	kind, id := sub.kind, sub.id
+	kind, id, seq := sub.kind, sub.id, sub.lastSeq
 	timeout := s.config.SnapshotTimeout
 	root := ctx.ActorSystem().Root
 	self := ctx.Self()
@@ -437,7 +437,7 @@ func (s *sessionActor) loadSnapshot(ctx actor.Context, stream string, sub *subsc
 		snapshotCtx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 
-		loaded.items, loaded.err = snapshotter.Snapshot(snapshotCtx, kind, id)
+		loaded.items, loaded.err = snapshotter.Snapshot(snapshotCtx, kind, id, seq)
 		root.Send(self, loaded)
 	}()
 }

@@ -318,7 +318,7 @@ type fakeSnapshotter struct {
 	calls atomic.Int32
 }
 
-func (f *fakeSnapshotter) Snapshot(ctx context.Context, kind messages.StreamKind, id string) ([]json.RawMessage, error) {
+func (f *fakeSnapshotter) Snapshot(ctx context.Context, kind messages.StreamKind, id string, _ uint64) ([]json.RawMessage, error) {
 	f.calls.Add(1)
 	if f.gate != nil {
 		select {

@@ -12,11 +12,13 @@ import (
 
 // Snapshots implements messages.Snapshotter for player, game and scoreboard
 // streams from the StateKeeper, which reads the newest state of every actor
-// (queued, mirrored or stored). League streams go to Leagues when it is set.
-// The fetcher tells it the current week after every sync cycle.
+// (queued, mirrored or stored), fitted to the hub's seq (snapshot_seq.go).
+// League streams go to Leagues when it is set. The fetcher records the
+// current week in it after every sync cycle.
 type Snapshots struct {
 	state  *StateKeeper
 	scorer *scoring.Scorer
+	hub    *Hub
 
 	// Leagues serves league snapshots; nil serves none.
 	Leagues messages.Snapshotter
@@ -29,9 +31,9 @@ type Snapshots struct {
 var _ messages.Snapshotter = (*Snapshots)(nil)
 
 // NewSnapshots returns a Snapshots whose player items carry points under the
-// scorer's rule sets.
-func NewSnapshots(state *StateKeeper, scorer *scoring.Scorer) *Snapshots {
-	return &Snapshots{state: state, scorer: scorer}
+// scorer's rule sets, at the seqs of hub's streams.
+func NewSnapshots(state *StateKeeper, scorer *scoring.Scorer, hub *Hub) *Snapshots {
+	return &Snapshots{state: state, scorer: scorer, hub: hub}
 }
 
 // observeCycle records the current season and the current week's games.
@@ -51,33 +53,34 @@ func (s *Snapshots) observeCycle(snapshot *messages.Snapshot) {
 
 // Snapshot returns the stream's current state, as messages.Snapshotter
 // documents.
-func (s *Snapshots) Snapshot(ctx context.Context, kind messages.StreamKind, id string) ([]json.RawMessage, error) {
+func (s *Snapshots) Snapshot(ctx context.Context, kind messages.StreamKind, id string, seq uint64) ([]json.RawMessage, error) {
 	switch kind {
 	case messages.StreamKind_STREAM_KIND_PLAYER:
-		return s.player(ctx, id)
+		return s.player(ctx, id, seq)
 
 	case messages.StreamKind_STREAM_KIND_GAME:
-		return s.games(ctx, []string{id})
+		return s.games(ctx, StreamKey(kind, id), seq, []string{id})
 
 	case messages.StreamKind_STREAM_KIND_SCOREBOARD:
 		s.mu.RLock()
 		games := s.currentGames
 		s.mu.RUnlock()
-		return s.games(ctx, games)
+		return s.games(ctx, StreamKey(kind, id), seq, games)
 
 	case messages.StreamKind_STREAM_KIND_LEAGUE:
 		if s.Leagues == nil {
 			return nil, nil
 		}
-		return s.Leagues.Snapshot(ctx, kind, id)
+		return s.Leagues.Snapshot(ctx, kind, id, seq)
 
 	default:
 		return nil, fmt.Errorf("snapshot of stream kind %v: unknown kind", kind)
 	}
 }
 
-// player returns one item per week of the current season, with points.
-func (s *Snapshots) player(ctx context.Context, playerID string) ([]json.RawMessage, error) {
+// player returns one item per week of the current season, with points, as
+// the player's stream had it at seq.
+func (s *Snapshots) player(ctx context.Context, playerID string, seq uint64) ([]json.RawMessage, error) {
 	state, found, err := s.state.PeekPlayer(ctx, playerID)
 	if err != nil || !found {
 		return nil, err
@@ -87,17 +90,35 @@ func (s *Snapshots) player(ctx context.Context, playerID string) ([]json.RawMess
 	season := s.currentSeason
 	s.mu.RUnlock()
 
-	var items []json.RawMessage
+	var rows []*messages.PlayerWeek
+	var versions []itemVersion
 	for _, row := range state.GetWeeks() {
 		if season != 0 && row.GetSeason() != season {
 			continue
 		}
+		rows = append(rows, row)
+		versions = append(versions, itemVersion{key: playerItem(row.GetSeason(), row.GetWeek()), detected: row.GetDetectedUnixNano()})
+	}
 
+	changes, err := s.hub.changesAround(ctx, StreamKey(messages.StreamKind_STREAM_KIND_PLAYER, playerID), seq, versions)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of player_id %s: %w", playerID, err)
+	}
+
+	items := make([]json.RawMessage, 0, len(rows))
+	for i, row := range rows {
 		update, err := scoreDelta(s.scorer, &messages.PlayerStatsDelta{Current: row, FirstSeen: true})
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of player_id %s: %w", playerID, err)
 		}
-		item, err := json.Marshal(messages.NewPlayerUpdateData(update))
+		data := messages.NewPlayerUpdateData(update)
+
+		later, known := changes.after(versions[i])
+		if known && len(later) > 0 && !changes.playerWeekAt(data, later) {
+			continue
+		}
+
+		item, err := json.Marshal(data)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of player_id %s: %w", playerID, err)
 		}
@@ -106,8 +127,12 @@ func (s *Snapshots) player(ctx context.Context, playerID string) ([]json.RawMess
 	return items, nil
 }
 
-func (s *Snapshots) games(ctx context.Context, gameIDs []string) ([]json.RawMessage, error) {
-	var items []json.RawMessage
+// games returns one item per game, as stream had it at seq. A game that a
+// message after seq changed is left out, because that message carries the
+// whole game.
+func (s *Snapshots) games(ctx context.Context, stream string, seq uint64, gameIDs []string) ([]json.RawMessage, error) {
+	var games []*messages.Game
+	var versions []itemVersion
 	for _, gameID := range gameIDs {
 		game, found, err := s.state.PeekGame(ctx, gameID)
 		if err != nil {
@@ -116,10 +141,24 @@ func (s *Snapshots) games(ctx context.Context, gameIDs []string) ([]json.RawMess
 		if !found {
 			continue
 		}
+		games = append(games, game)
+		versions = append(versions, itemVersion{key: gameItem(gameID), detected: game.GetDetectedUnixNano()})
+	}
+
+	changes, err := s.hub.changesAround(ctx, stream, seq, versions)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", stream, err)
+	}
+
+	items := make([]json.RawMessage, 0, len(games))
+	for i, game := range games {
+		if later, known := changes.after(versions[i]); known && len(later) > 0 {
+			continue
+		}
 
 		item, err := json.Marshal(messages.NewGameScoreData(&messages.GameDelta{Current: game}))
 		if err != nil {
-			return nil, fmt.Errorf("snapshot of game_id %s: %w", gameID, err)
+			return nil, fmt.Errorf("snapshot of game_id %s: %w", game.GetGameId(), err)
 		}
 		items = append(items, item)
 	}

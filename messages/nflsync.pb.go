@@ -152,9 +152,13 @@ type PlayerWeek struct {
 	OpponentTeam      string                 `protobuf:"bytes,9,opt,name=opponent_team,json=opponentTeam,proto3" json:"opponent_team,omitempty"`
 	GameId            string                 `protobuf:"bytes,10,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
 	// Non-null stat columns, sorted by name.
-	Stats         []*Stat `protobuf:"bytes,11,rep,name=stats,proto3" json:"stats,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Stats []*Stat `protobuf:"bytes,11,rep,name=stats,proto3" json:"stats,omitempty"`
+	// When the player actor stored this version of the row, as Unix
+	// nanoseconds: the detected_at of the PLAYER_UPDATE that announces it.
+	// 0 for a row read from the source or the store, which do not keep it.
+	DetectedUnixNano int64 `protobuf:"varint,12,opt,name=detected_unix_nano,json=detectedUnixNano,proto3" json:"detected_unix_nano,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *PlayerWeek) Reset() {
@@ -262,6 +266,13 @@ func (x *PlayerWeek) GetStats() []*Stat {
 		return x.Stats
 	}
 	return nil
+}
+
+func (x *PlayerWeek) GetDetectedUnixNano() int64 {
+	if x != nil {
+		return x.DetectedUnixNano
+	}
+	return 0
 }
 
 // TeamWeek is a team-level row of the weekly stats file: a row without a
@@ -387,9 +398,13 @@ type Game struct {
 	DownDistanceText *string `protobuf:"bytes,19,opt,name=down_distance_text,json=downDistanceText,proto3,oneof" json:"down_distance_text,omitempty"`
 	// True while status and scores come from ESPN and nflverse has not
 	// published the game as final.
-	Provisional   bool `protobuf:"varint,20,opt,name=provisional,proto3" json:"provisional,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Provisional bool `protobuf:"varint,20,opt,name=provisional,proto3" json:"provisional,omitempty"`
+	// When the game actor stored this version of the game, as Unix
+	// nanoseconds: the detected_at of the GAME_SCORES that announces it. 0 for
+	// a game read from the source or the store, which do not keep it.
+	DetectedUnixNano int64 `protobuf:"varint,21,opt,name=detected_unix_nano,json=detectedUnixNano,proto3" json:"detected_unix_nano,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Game) Reset() {
@@ -560,6 +575,13 @@ func (x *Game) GetProvisional() bool {
 		return x.Provisional
 	}
 	return false
+}
+
+func (x *Game) GetDetectedUnixNano() int64 {
+	if x != nil {
+		return x.DetectedUnixNano
+	}
+	return 0
 }
 
 // FieldChange is one field that differs between two observations of the
@@ -1917,7 +1939,7 @@ const file_nflsync_proto_rawDesc = "" +
 	"\rnflsync.proto\x12\anflsync\"0\n" +
 	"\x04Stat\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xda\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x88\x03\n" +
 	"\n" +
 	"PlayerWeek\x12\x16\n" +
 	"\x06season\x18\x01 \x01(\x05R\x06season\x12\x12\n" +
@@ -1933,14 +1955,15 @@ const file_nflsync_proto_rawDesc = "" +
 	"\ropponent_team\x18\t \x01(\tR\fopponentTeam\x12\x17\n" +
 	"\agame_id\x18\n" +
 	" \x01(\tR\x06gameId\x12#\n" +
-	"\x05stats\x18\v \x03(\v2\r.nflsync.StatR\x05stats\"\xad\x01\n" +
+	"\x05stats\x18\v \x03(\v2\r.nflsync.StatR\x05stats\x12,\n" +
+	"\x12detected_unix_nano\x18\f \x01(\x03R\x10detectedUnixNano\"\xad\x01\n" +
 	"\bTeamWeek\x12\x16\n" +
 	"\x06season\x18\x01 \x01(\x05R\x06season\x12\x12\n" +
 	"\x04week\x18\x02 \x01(\x05R\x04week\x12\x12\n" +
 	"\x04team\x18\x03 \x01(\tR\x04team\x12#\n" +
 	"\ropponent_team\x18\x04 \x01(\tR\fopponentTeam\x12\x17\n" +
 	"\agame_id\x18\x05 \x01(\tR\x06gameId\x12#\n" +
-	"\x05stats\x18\x06 \x03(\v2\r.nflsync.StatR\x05stats\"\xeb\x05\n" +
+	"\x05stats\x18\x06 \x03(\v2\r.nflsync.StatR\x05stats\"\x99\x06\n" +
 	"\x04Game\x12\x17\n" +
 	"\agame_id\x18\x01 \x01(\tR\x06gameId\x12\x16\n" +
 	"\x06season\x18\x02 \x01(\x05R\x06season\x12\x1b\n" +
@@ -1966,7 +1989,8 @@ const file_nflsync_proto_rawDesc = "" +
 	"\bdistance\x18\x11 \x01(\x05H\x06R\bdistance\x88\x01\x01\x12 \n" +
 	"\tyard_line\x18\x12 \x01(\x05H\aR\byardLine\x88\x01\x01\x121\n" +
 	"\x12down_distance_text\x18\x13 \x01(\tH\bR\x10downDistanceText\x88\x01\x01\x12 \n" +
-	"\vprovisional\x18\x14 \x01(\bR\vprovisionalB\r\n" +
+	"\vprovisional\x18\x14 \x01(\bR\vprovisional\x12,\n" +
+	"\x12detected_unix_nano\x18\x15 \x01(\x03R\x10detectedUnixNanoB\r\n" +
 	"\v_away_scoreB\r\n" +
 	"\v_home_scoreB\n" +
 	"\n" +

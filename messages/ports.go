@@ -178,17 +178,19 @@ type SyncRun struct {
 	Quarantined int
 }
 
-// Snapshotter returns the current state of one stream, so that a client gets
-// its first data when it subscribes instead of waiting for the next change.
+// Snapshotter returns the state of one stream, so that a client gets its
+// first data when it subscribes instead of waiting for the next change.
 // Session actors call it; the actors package implements it from the state of
 // the player, game and league actors.
 type Snapshotter interface {
-	// Snapshot returns the stream's current state as JSON items, in the
-	// shape of the stream's change messages: for a player, one
-	// PlayerUpdateData per week of the current season; for a game, one
-	// GameScoreData; for the scoreboard, one GameScoreData per game of the
-	// current week; for a league, one item per leaderboard row. An unknown
-	// id returns no items and no error. Errors are timeouts or a stopped
-	// actor system.
-	Snapshot(ctx context.Context, kind StreamKind, id string) ([]json.RawMessage, error)
+	// Snapshot returns the stream's state at seq, the seq of the
+	// subscriber's ACK, as JSON items in the shape of the stream's change
+	// messages. A player's items are one PlayerUpdateData per week of the
+	// current season, a game's one GameScoreData, the scoreboard's one
+	// GameScoreData per game of the current week, and a league's one item
+	// per leaderboard row. The items hold the changes of the stream's
+	// messages up to seq and none of a later message, which the subscriber
+	// gets next. An unknown id returns no items and no error. Errors are
+	// timeouts or a stopped actor system.
+	Snapshot(ctx context.Context, kind StreamKind, id string, seq uint64) ([]json.RawMessage, error)
 }

@@ -141,7 +141,7 @@ func TestHandlerResumeInvalid(t *testing.T) {
 // pagedSnapshotter returns count items of about 100 bytes for any stream.
 type pagedSnapshotter struct{ count int }
 
-func (s pagedSnapshotter) Snapshot(_ context.Context, _ messages.StreamKind, id string) ([]json.RawMessage, error) {
+func (s pagedSnapshotter) Snapshot(_ context.Context, _ messages.StreamKind, id string, _ uint64) ([]json.RawMessage, error) {
 	items := make([]json.RawMessage, s.count)
 	for i := range items {
 		items[i] = json.RawMessage(fmt.Sprintf(`{"player_id":%q,"week":%d,"note":"%s"}`, id, i+1, strings.Repeat("x", 60)))
