@@ -187,7 +187,10 @@ func (a *playerActor) publishThenCommit(ctx actor.Context, message *messages.Obs
 			err = errors.New(published.GetError())
 		}
 		if err != nil {
-			a.logger.Warn("scorer did not confirm the player's changes, keeping the old rows for the next poll",
+			// Debug, because a polling node that dies leaves every
+			// player actor of its last cycle here; the scorer logs its
+			// own failures once per batch.
+			a.logger.Debug("scorer did not confirm the player's changes, keeping the old rows for the next poll",
 				"player_id", a.playerID, "cycle", message.GetCycle(), "error", err)
 			deltas = 0
 		} else {

@@ -105,7 +105,7 @@ func (s *Snapshots) player(ctx context.Context, playerID string, seq uint64) ([]
 		return nil, fmt.Errorf("snapshot of player_id %s: %w", playerID, err)
 	}
 
-	items := make([]json.RawMessage, 0, len(rows))
+	weeks := make([]*messages.PlayerUpdateData, 0, len(rows))
 	for i, row := range rows {
 		update, err := scoreDelta(s.scorer, &messages.PlayerStatsDelta{Current: row, FirstSeen: true})
 		if err != nil {
@@ -117,7 +117,19 @@ func (s *Snapshots) player(ctx context.Context, playerID string, seq uint64) ([]
 		if known && len(later) > 0 && !changes.playerWeekAt(data, later) {
 			continue
 		}
+		weeks = append(weeks, data)
+	}
 
+	// The stream may also have carried changes that the mirror does not
+	// have yet, or never gets: a player actor keeps a change only after
+	// every node confirmed it, so a change relayed by a polling node that
+	// died before the confirmation is announced and kept only by the next
+	// polling node, whose message the hubs drop as a repeat. The snapshot
+	// then takes them from the stream's history up to seq.
+	weeks = changes.rollForward(weeks, versions)
+
+	items := make([]json.RawMessage, 0, len(weeks))
+	for _, data := range weeks {
 		item, err := json.Marshal(data)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of player_id %s: %w", playerID, err)

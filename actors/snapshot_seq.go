@@ -1,10 +1,12 @@
 package actors
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/nflsync/nflsync/messages"
@@ -316,4 +318,101 @@ func revertPlayerUpdate(item, change *messages.PlayerUpdateData) {
 	if change.PreviousPoints != nil {
 		item.Points = maps.Clone(change.PreviousPoints)
 	}
+}
+
+// rollForward applies to weeks, the snapshot items of the versions read,
+// the PLAYER_UPDATEs up to seq that are newer than those versions, oldest
+// first. A week that the versions lack is added when its first such change
+// was first seen, which carries the whole row, and is sorted in by season
+// and week.
+func (c *streamChanges) rollForward(weeks []*messages.PlayerUpdateData, versions []itemVersion) []*messages.PlayerUpdateData {
+	read := make(map[itemKey]int64, len(versions))
+	for _, version := range versions {
+		read[version.key] = version.detected
+	}
+	byKey := make(map[itemKey]*messages.PlayerUpdateData, len(weeks))
+	for _, week := range weeks {
+		byKey[playerItem(week.Season, week.Week)] = week
+	}
+
+	added := false
+	for _, change := range decodeChanges(c.hub.historyUpTo(c.stream, c.seq)) {
+		if change.player == nil || change.detected <= read[change.key] {
+			continue
+		}
+
+		week, ok := byKey[change.key]
+		if change.player.FirstSeen {
+			fresh := snapshotItemOf(change.player)
+			if ok {
+				*week = *fresh
+				continue
+			}
+			byKey[change.key] = fresh
+			weeks = append(weeks, fresh)
+			added = true
+			continue
+		}
+
+		// A change to a week that the snapshot does not have cannot be
+		// applied; its row is incomplete without the first-seen message.
+		if ok {
+			applyPlayerUpdate(week, change.player)
+		}
+	}
+
+	if added {
+		slices.SortFunc(weeks, func(left, right *messages.PlayerUpdateData) int {
+			if left.Season != right.Season {
+				return cmp.Compare(left.Season, right.Season)
+			}
+			return cmp.Compare(left.Week, right.Week)
+		})
+	}
+	return weeks
+}
+
+// snapshotItemOf returns a first-seen PLAYER_UPDATE's data as a snapshot
+// item: the whole row with its points, and no change.
+func snapshotItemOf(change *messages.PlayerUpdateData) *messages.PlayerUpdateData {
+	item := *change
+	item.Stats = maps.Clone(change.Stats)
+	item.Points = maps.Clone(change.Points)
+	item.Previous, item.PreviousPoints = nil, nil
+	item.FirstSeen, item.Correction = true, false
+	item.DetectedAt = time.Time{}
+	return &item
+}
+
+// applyPlayerUpdate applies one PLAYER_UPDATE to the snapshot item of its
+// week, the reverse of revertPlayerUpdate: each changed field gets its new
+// value, a stat without one is removed, and the points become the change's.
+func applyPlayerUpdate(item, change *messages.PlayerUpdateData) {
+	for field := range change.Previous {
+		switch field {
+		case "season_type":
+			item.SeasonType = change.SeasonType
+		case "player_name":
+			item.PlayerName = change.PlayerName
+		case "player_display_name":
+			// Not part of a PLAYER_UPDATE.
+		case "position":
+			item.Position = change.Position
+		case "team":
+			item.Team = change.Team
+		case "opponent_team":
+			item.OpponentTeam = change.OpponentTeam
+		case "game_id":
+			item.GameID = change.GameID
+		default:
+			if value, ok := change.Stats[field]; ok {
+				item.Stats[field] = value
+			} else {
+				delete(item.Stats, field)
+			}
+		}
+	}
+
+	item.Points = maps.Clone(change.Points)
+	item.Provisional = change.Provisional
 }
