@@ -5,18 +5,31 @@ package actors
 // each team's total. It is the only writer of the league's document in the
 // store.
 //
+// It runs either as a child of the leagues directory (standalone) or as the
+// cluster kind KindLeague, whose identity is the league id, on the member
+// that the cluster's identity lookup places it on. A virtual actor that
+// starts takes its definition from this node's directory, which has every
+// league's, and recomputes every team from the stored player states. So the
+// league of a node that died continues on a survivor.
+//
 // It takes:
-//   - leagueApply (a request) from the leagues directory: a new definition.
-//     It writes the definition to the store when asked to, then recomputes
-//     every team from the stored player states and replies with the error.
-//   - leagueRemove (a request) from the directory: it deletes the league's
-//     document and replies with the error. The directory then stops it.
-//   - *messages.PlayerUpdate from the directory, for a player that one of
-//     its teams rosters. It takes the points under the league's rule set and
-//     recomputes only that player's team. When the scorer did not have the
-//     rule set yet, the actor scores the row itself.
-//   - leaguePollEnded from the directory after each sync cycle.
-//   - leagueBoardRequest (a request): it replies with the leaderboard rows.
+//   - *messages.LeagueApply (a request) from a leagues directory: a new
+//     definition. It rejects a create or a stale base as a conflict. It
+//     writes the definition to the store when asked to, then recomputes
+//     every team from the stored player states and replies with a
+//     *messages.LeagueReply.
+//   - *messages.LeagueRemove (a request) from a directory: it deletes the
+//     league's document, drops its definition and replies. The directory
+//     then stops it when it is its child; a virtual actor stays idle until
+//     the cluster moves or stops it.
+//   - *messages.PlayerUpdate from the polling node's directory, for a player
+//     that one of its teams rosters. It takes the points under the league's
+//     rule set and recomputes only that player's team. When the scorer did
+//     not have the rule set yet, the actor scores the row itself.
+//   - *messages.LeaguePollEnded from that directory after each sync cycle.
+//   - *messages.LeagueBoardRequest and *messages.LeagueSnapshotRequest
+//     (requests): it replies with its leaderboard, as a *messages.LeagueBoard
+//     or as the items of a SNAPSHOT.
 //
 // It sends, on the league stream StreamKey(STREAM_KIND_LEAGUE, id) through
 // the hub: at most one PLAYER_STATS per poll with the poll's changes to its
@@ -34,6 +47,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/shopspring/decimal"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/nflsync/nflsync/actors/scoring"
 	"github.com/nflsync/nflsync/messages"
@@ -42,54 +56,29 @@ import (
 // leagueStoreTimeout bounds one write of a league document.
 const leagueStoreTimeout = 30 * time.Second
 
-// leagueApply is the request to take a new definition. With persist,
-// the actor writes it to the store first and keeps its old definition when
-// that fails. The reply is a leagueReply.
-type leagueApply struct {
-	league  *messages.League
-	ruleSet *scoring.RuleSet
-	// scorerName is the name under which the scorer's PlayerUpdate points
-	// carry the league's rule set (RuleSetRegistry.NameOf).
-	scorerName string
-	persist    bool
-}
-
-// leagueRemove is the request to delete the league's document. The reply is a
-// leagueReply.
-type leagueRemove struct{}
-
-type leagueReply struct{ err error }
-
-// leaguePollEnded is the notice that a sync cycle ended.
-type leaguePollEnded struct{}
-
-// leagueBoardRequest is the request for a league's leaderboard. The reply
-// is a *leagueBoard, with an empty leagueID for an unknown league. The directory
-// forwards it to the league's actor.
-type leagueBoardRequest struct{ leagueID string }
-
-type leagueBoard struct {
-	leagueID string
-	ruleSet  string
-	season   int32
-	weeks    []int32
-	rows     []messages.LeaderboardRow
-}
-
 // leagueActorConfig is the configuration that the directory gives each
 // league actor.
 type leagueActorConfig struct {
-	hub    *Hub
-	state  *StateKeeper
-	store  LeagueStore // nil persists nothing
+	hub      *Hub
+	state    *StateKeeper
+	store    LeagueStore // nil persists nothing
+	registry *RuleSetRegistry
+
+	// definitions is the directory's copy of every definition, from which
+	// a virtual actor takes its own when it starts. It is nil for the
+	// directory's children.
+	definitions *leagueDefinitions
+
 	logger *slog.Logger
 }
 
 type leagueActor struct {
 	leagueActorConfig
 
-	league     *messages.League
-	ruleSet    *scoring.RuleSet
+	league  *messages.League
+	ruleSet *scoring.RuleSet
+	// scorerName is the name under which the scorer's PlayerUpdate points
+	// carry the league's rule set (RuleSetRegistry.NameOf).
 	scorerName string
 	// scoredStats are the stat columns that the rule set scores, the only
 	// ones a PLAYER_STATS item carries.
@@ -132,49 +121,101 @@ func newLeagueProps(config leagueActorConfig) *actor.Props {
 
 func (a *leagueActor) Receive(ctx actor.Context) {
 	switch message := ctx.Message().(type) {
-	case *leagueApply:
-		ctx.Respond(&leagueReply{err: a.apply(ctx, message)})
+	case *actor.Started:
+		a.activate(ctx)
 
-	case *leagueRemove:
-		ctx.Respond(&leagueReply{err: a.remove()})
+	case *messages.LeagueApply:
+		ctx.Respond(a.applyRequest(ctx, message))
+
+	case *messages.LeagueRemove:
+		ctx.Respond(leagueReplyOf(a.remove(message.GetLeagueId())))
 
 	case *messages.PlayerUpdate:
 		a.observe(message)
 
-	case *leaguePollEnded:
+	case *messages.LeaguePollEnded:
+		if message.GetRecompute() && a.league != nil {
+			a.recomputeAll()
+		}
 		a.publishPollEnd(ctx)
 
-	case *leagueBoardRequest:
+	case *messages.LeagueBoardRequest:
 		ctx.Respond(a.board())
+
+	case *messages.LeagueSnapshotRequest:
+		ctx.Respond(a.snapshot())
 	}
+}
+
+// activate gives a virtual actor the definition that this node's directory
+// has for its identity and recomputes every team. A league that the
+// directory does not have yet is new, and its LeagueApply follows.
+//
+// The board that counts as published is the newest LEADERBOARD_UPDATE of
+// the stream in this node's hub, which relays every node's, so that the
+// next poll announces the changes that a stopped activation took but never
+// published. When the hub has none, the current board counts as published,
+// as at start-up.
+//
+// NOTE: the hub keeps a stream's last HistoryMaxMessages messages within
+// HistoryMaxBytes, so a few large PLAYER_STATS after the last
+// LEADERBOARD_UPDATE push it out, and a node that joined after it never had
+// it. The clients of the league then miss the changes until the next one.
+func (a *leagueActor) activate(ctx actor.Context) {
+	if a.definitions == nil {
+		return
+	}
+	league := a.definitions.get(clusterIdentity(ctx))
+	if league == nil {
+		return
+	}
+	rules, err := compileLeagueRules(league)
+	if err != nil {
+		a.logger.Error("activate league failed", "league_id", league.GetId(), "error", err)
+		return
+	}
+
+	a.take(league, rules)
+	a.recomputeAll()
+	if a.published = a.lastPublished(); a.published == nil {
+		a.published = a.rows()
+	}
+}
+
+// applyRequest handles a LeagueApply: it rejects a conflicting one, and
+// applies the others.
+func (a *leagueActor) applyRequest(ctx actor.Context, message *messages.LeagueApply) *messages.LeagueReply {
+	if a.league != nil && message.GetCreate() {
+		return &messages.LeagueReply{ErrorCode: LeagueErrorConflict, ErrorField: "id",
+			ErrorMessage: fmt.Sprintf("league %q already exists", a.league.GetId()), Current: a.league}
+	}
+	if a.league != nil && message.GetBase() != nil && !proto.Equal(message.GetBase(), a.league) {
+		return &messages.LeagueReply{ErrorCode: LeagueErrorConflict,
+			ErrorMessage: fmt.Sprintf("league %q changed through another node during this edit", a.league.GetId()),
+			Current:      a.league}
+	}
+	return leagueReplyOf(a.apply(ctx, message.GetLeague(), message.GetPersist()))
 }
 
 // apply persists (when asked) and takes a new definition, then recomputes
 // every team from the stored player states.
-func (a *leagueActor) apply(ctx actor.Context, message *leagueApply) error {
-	ownScorer, err := scoring.NewScorer(message.ruleSet)
+func (a *leagueActor) apply(ctx actor.Context, league *messages.League, persist bool) error {
+	rules, err := compileLeagueRules(league)
 	if err != nil {
-		return fmt.Errorf("league %s: %w", message.league.GetId(), err)
+		return err
 	}
 
-	if message.persist && a.store != nil {
+	if persist && a.store != nil {
 		storeCtx, cancel := context.WithTimeout(context.Background(), leagueStoreTimeout)
 		defer cancel()
-		if err := a.store.UpsertLeague(storeCtx, message.league); err != nil {
-			return fmt.Errorf("store league %s: %w", message.league.GetId(), err)
+		if err := a.store.UpsertLeague(storeCtx, league); err != nil {
+			return fmt.Errorf("store league %s: %w", league.GetId(), err)
 		}
 	}
 
-	a.league = message.league
-	a.ruleSet = message.ruleSet
-	a.scoredStats = message.ruleSet.ScoredStats()
-	a.scorerName = message.scorerName
-	a.ownScorer = ownScorer
-	a.stream = StreamKey(messages.StreamKind_STREAM_KIND_LEAGUE, a.league.GetId())
-	a.index()
-
+	a.take(league, rules)
 	a.recomputeAll()
-	if a.published != nil || message.persist {
+	if a.published != nil || persist {
 		// An edit shows at once. At start-up the first board is only
 		// remembered, so a restart does not announce every league.
 		a.publishLeaderboard(ctx)
@@ -182,6 +223,36 @@ func (a *leagueActor) apply(ctx actor.Context, message *leagueApply) error {
 		a.published = a.rows()
 	}
 	return nil
+}
+
+// leagueRules are a league's rule set and a scorer of it alone.
+type leagueRules struct {
+	ruleSet *scoring.RuleSet
+	scorer  *scoring.Scorer
+}
+
+func compileLeagueRules(league *messages.League) (leagueRules, error) {
+	ruleSet, err := LeagueRuleSet(league)
+	if err != nil {
+		return leagueRules{}, fmt.Errorf("league %s: %w", league.GetId(), err)
+	}
+	scorer, err := scoring.NewScorer(ruleSet)
+	if err != nil {
+		return leagueRules{}, fmt.Errorf("league %s: %w", league.GetId(), err)
+	}
+	return leagueRules{ruleSet: ruleSet, scorer: scorer}, nil
+}
+
+// take makes league the actor's definition and builds its lookups. It does
+// not recompute the teams.
+func (a *leagueActor) take(league *messages.League, rules leagueRules) {
+	a.league = league
+	a.ruleSet = rules.ruleSet
+	a.scoredStats = rules.ruleSet.ScoredStats()
+	a.scorerName = a.registry.NameOf(rules.ruleSet)
+	a.ownScorer = rules.scorer
+	a.stream = StreamKey(messages.StreamKind_STREAM_KIND_LEAGUE, league.GetId())
+	a.index()
 }
 
 // index builds the lookups of the definition: counted weeks, each player's
@@ -391,19 +462,6 @@ func (a *leagueActor) rows() []messages.LeaderboardRow {
 	return rows
 }
 
-func (a *leagueActor) board() *leagueBoard {
-	if a.league == nil {
-		return &leagueBoard{}
-	}
-	return &leagueBoard{
-		leagueID: a.league.GetId(),
-		ruleSet:  a.ruleSet.Name,
-		season:   a.league.GetSeason(),
-		weeks:    a.league.GetWeeks(),
-		rows:     a.rows(),
-	}
-}
-
 // publishLeaderboard sends a LEADERBOARD_UPDATE when a team's rank, name or
 // points differ from the last one sent, or a team came or went.
 func (a *leagueActor) publishLeaderboard(ctx actor.Context) {
@@ -496,14 +554,17 @@ func (a *leagueActor) playerStatsPayload() (payload []byte, ok bool) {
 	return payload, true
 }
 
-func (a *leagueActor) remove() error {
-	if a.store == nil || a.league == nil {
-		return nil
+// remove deletes the league's document and drops the definition, so that
+// a create of the same id can follow.
+func (a *leagueActor) remove(leagueID string) error {
+	if a.store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), leagueStoreTimeout)
+		defer cancel()
+		if err := a.store.DeleteLeague(ctx, leagueID); err != nil {
+			return fmt.Errorf("delete league %s: %w", leagueID, err)
+		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), leagueStoreTimeout)
-	defer cancel()
-	if err := a.store.DeleteLeague(ctx, a.league.GetId()); err != nil {
-		return fmt.Errorf("delete league %s: %w", a.league.GetId(), err)
-	}
+
+	a.league, a.published, a.pending = nil, nil, nil
 	return nil
 }

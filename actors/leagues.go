@@ -1,26 +1,49 @@
 package actors
 
-// The leagues directory actor owns the set of leagues: the id → league
-// actor PID map, a copy of every definition, and the index player_id →
-// leagues whose rosters have the player. It is the parent of the league
-// actors and the only one that changes a definition, one request at a
-// time, so two edits of one league never race.
+// The leagues directory actor owns the set of leagues on its node: a copy
+// of every definition, the index player_id → leagues whose rosters have the
+// player, and, standalone, the id → league actor PID map. It is the only
+// one on its node that changes a definition, one request at a time.
+//
+// Standalone, it is the parent of the league actors. In a cluster they are
+// virtual actors (KindLeague) that its Placement locates on whichever
+// member owns them, and every node's directory has every definition. It
+// loads them from the store at start, and each directory sends the edits
+// made through it to the others as LeagueChanged. The league actor checks
+// each edit against the definition that the edit started from, so that two
+// edits of one league through two nodes never undo each other.
 //
 // It takes:
 //   - leaguesEdit (a request) from Leagues. It applies the edit to a copy,
 //     validates it and checks that every newly rostered player is known.
 //     Then the league's actor persists and applies it, and the directory
-//     updates its index and the rule set registry and replies.
+//     updates its index and the rule set registry, hands the change to the
+//     broadcast and replies. When the actor rejects the edit as a conflict,
+//     the directory takes the actor's definition and edits that instead, at
+//     most maxEditAttempts times in all.
 //   - leaguesGet and leaguesList (requests): it replies from its copies.
-//   - *leagueBoardRequest: it forwards the request to the league's actor.
+//   - *messages.LeagueBoardRequest and *messages.LeagueSnapshotRequest
+//     (requests): it forwards them to the league's actor, which replies to
+//     the requester.
 //   - *messages.PlayerUpdate from the scorer: it forwards the update to the
 //     actors of the leagues that roster the player, and to no other.
 //   - *messages.SyncFinished from the scorer, which forwards it after the
-//     updates of the cycle: it sends leaguePollEnded to every league actor.
+//     updates of the cycle: it sends *messages.LeaguePollEnded to every
+//     league actor. A league that missed one of the cycle's updates, because
+//     it could not be placed, is asked to recompute.
+//   - *messages.LeagueChanged from another node, through the league relay:
+//     it updates its copy, index and registry, and writes nothing.
+//   - *actor.DeadLetterResponse when a located league actor was gone: it
+//     drops the PID with Placement.Forget. The actor that the cluster
+//     activates next recomputes from the stored player states, so it misses
+//     no change.
 //
-// It sends leagueApply and leagueRemove to league actors and waits for
-// their replies. A store write thus holds up the directory, which is
-// acceptable for admin edits but delays forwarding while it lasts.
+// It sends *messages.LeagueApply and *messages.LeagueRemove to league
+// actors and waits for their replies. A store write thus holds up the
+// directory, which is acceptable for admin edits but delays forwarding
+// while it lasts. Its other messages to league actors name its own PID,
+// with this node's address, as the sender, so that a dead letter comes
+// back.
 
 import (
 	"context"
@@ -30,6 +53,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -74,6 +98,17 @@ type LeaguesConfig struct {
 	// StateKeeper has, that is players with at least one stats row.
 	KnownPlayer func(ctx context.Context, playerID string) (bool, error)
 
+	// Placement, when set, makes the league actors cluster kinds that it
+	// locates, instead of the directory's children. Register the props of
+	// Leagues.Kinds with the cluster that Placement uses, send the
+	// directory the other members' LeagueChanged messages, and set
+	// Leagues.SetBroadcast.
+	Placement Placement
+
+	// Activations lists the virtual actors active on this node. Nil makes
+	// an empty registry that no gauge follows.
+	Activations *Activations
+
 	Logger *slog.Logger
 }
 
@@ -84,13 +119,19 @@ type LeaguesConfig struct {
 type Leagues struct {
 	system    *actor.ActorSystem
 	directory *actor.PID
+	broadcast *atomic.Pointer[LeagueBroadcast] // shared with the directory
+
+	// Kinds are the props of the cluster kind KindLeague, for the
+	// cluster's configuration.
+	Kinds map[string]*actor.Props
 }
 
 var _ messages.Snapshotter = (*Leagues)(nil)
 
-// StartLeagues reads every stored league, spawns the directory and one
-// actor per league, computes each leaderboard from the stored player states
-// and registers the leagues' rule sets.
+// StartLeagues reads every stored league, spawns the directory and
+// registers the leagues' rule sets. Standalone it also spawns one actor per
+// league, which computes its leaderboard from the stored player states. In
+// a cluster each league's actor does that when the cluster activates it.
 func StartLeagues(ctx context.Context, system *actor.ActorSystem, config LeaguesConfig) (*Leagues, error) {
 	if config.Hub == nil || config.State == nil || config.Registry == nil {
 		return nil, errors.New("start leagues: hub, state and registry are required")
@@ -104,6 +145,10 @@ func StartLeagues(ctx context.Context, system *actor.ActorSystem, config Leagues
 			return found, err
 		}
 	}
+	activations := config.Activations
+	if activations == nil {
+		activations = NewActivations(nil)
+	}
 
 	var stored []*messages.League
 	if config.Store != nil {
@@ -113,24 +158,45 @@ func StartLeagues(ctx context.Context, system *actor.ActorSystem, config Leagues
 		}
 	}
 
+	childConfig := leagueActorConfig{hub: config.Hub, state: config.State, store: config.Store,
+		registry: config.Registry, logger: config.Logger}
+	kindConfig := childConfig
+	kindConfig.definitions = newLeagueDefinitions()
+	leagues := &Leagues{
+		system:    system,
+		broadcast: new(atomic.Pointer[LeagueBroadcast]),
+		Kinds: map[string]*actor.Props{
+			KindLeague: withActivation(newLeagueProps(kindConfig), KindLeague, activations),
+		},
+	}
+
 	started := make(chan error, 1)
-	directory := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor {
-		return &leaguesActor{config: config, stored: stored, started: started,
-			leagues: make(map[string]*leagueEntry), players: make(map[string]map[string]bool)}
-	}))
+	directory := &leaguesActor{
+		config:      config,
+		stored:      stored,
+		started:     started,
+		childProps:  newLeagueProps(childConfig),
+		definitions: kindConfig.definitions,
+		broadcast:   leagues.broadcast,
+		leagues:     make(map[string]*leagueEntry),
+		players:     make(map[string]map[string]bool),
+		missed:      make(map[string]bool),
+	}
+	leagues.directory = system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return directory }))
 	if err := <-started; err != nil {
-		system.Root.Stop(directory)
+		system.Root.Stop(leagues.directory)
 		return nil, fmt.Errorf("start leagues: %w", err)
 	}
-	return &Leagues{system: system, directory: directory}, nil
+	return leagues, nil
 }
 
-// PID returns the directory actor, which takes the scorer's updates.
+// PID returns the directory actor, which takes the scorer's updates and
+// the other members' LeagueChanged messages.
 func (l *Leagues) PID() *actor.PID {
 	return l.directory
 }
 
-// Stop stops the directory and every league actor.
+// Stop stops the directory and, standalone, every league actor.
 func (l *Leagues) Stop() {
 	l.system.Root.Stop(l.directory)
 }
@@ -157,32 +223,35 @@ func (l *Leagues) List(ctx context.Context) ([]*messages.League, error) {
 // Leaderboard returns a league's current LEADERBOARD_UPDATE message, with
 // each change measured against the last one published.
 func (l *Leagues) Leaderboard(ctx context.Context, leagueID string) (*messages.LeaderboardUpdateMessage, error) {
-	reply, err := l.request(ctx, &leagueBoardRequest{leagueID: leagueID})
+	reply, err := l.request(ctx, &messages.LeagueBoardRequest{LeagueId: leagueID})
 	if err != nil {
 		return nil, err
 	}
-	board := reply.(*leagueBoard)
-	if board.leagueID == "" {
-		return nil, leagueNotFound(leagueID)
+
+	switch reply := reply.(type) {
+	case *messages.LeagueBoard:
+		if reply.GetLeagueId() == "" {
+			return nil, leagueNotFound(leagueID)
+		}
+		return leaderboardMessage(reply), nil
+	case *leaguesReply:
+		return nil, reply.err
+	default:
+		return nil, fmt.Errorf("leaderboard of league %s: unexpected reply %T", leagueID, reply)
 	}
-	return &messages.LeaderboardUpdateMessage{
-		Type:     messages.TypeLeaderboardUpdate,
-		LeagueID: board.leagueID,
-		RuleSet:  board.ruleSet,
-		Season:   board.season,
-		Weeks:    board.weeks,
-		Rows:     board.rows,
-	}, nil
 }
 
 // Snapshot returns a league stream's leaderboard rows, as
-// messages.Snapshotter documents. Other stream kinds and unknown leagues
-// return no items.
+// messages.Snapshotter documents. Other stream kinds, unknown leagues and
+// leagues whose actor cannot be reached now return no items.
 func (l *Leagues) Snapshot(ctx context.Context, kind messages.StreamKind, id string) ([]json.RawMessage, error) {
 	if kind != messages.StreamKind_STREAM_KIND_LEAGUE {
 		return nil, nil
 	}
-	board, err := l.Leaderboard(ctx, id)
+	reply, err := l.request(ctx, &messages.LeagueSnapshotRequest{LeagueId: id})
+	if failed, ok := reply.(*leaguesReply); ok {
+		err = failed.err
+	}
 	var leagueErr *LeagueError
 	if errors.As(err, &leagueErr) {
 		return nil, nil
@@ -191,12 +260,12 @@ func (l *Leagues) Snapshot(ctx context.Context, kind messages.StreamKind, id str
 		return nil, err
 	}
 
-	items := make([]json.RawMessage, 0, len(board.Rows))
-	for _, row := range board.Rows {
-		item, err := json.Marshal(row)
-		if err != nil {
-			return nil, fmt.Errorf("snapshot of league %s: %w", id, err)
-		}
+	snapshot, ok := reply.(*messages.LeagueSnapshot)
+	if !ok {
+		return nil, fmt.Errorf("snapshot of league %s: unexpected reply %T", id, reply)
+	}
+	items := make([]json.RawMessage, 0, len(snapshot.GetItems()))
+	for _, item := range snapshot.GetItems() {
 		items = append(items, item)
 	}
 	return items, nil
@@ -256,7 +325,7 @@ type leaguesListReply struct{ leagues []*messages.League }
 
 // leagueEntry is the directory's view of one league.
 type leagueEntry struct {
-	pid     *actor.PID
+	pid     *actor.PID // the league's actor standalone, nil in a cluster
 	league  *messages.League
 	ruleSet *scoring.RuleSet
 }
@@ -266,9 +335,23 @@ type leaguesActor struct {
 	stored  []*messages.League
 	started chan<- error
 
+	// childProps are the props of a league actor that the directory
+	// spawns as its child, standalone.
+	childProps *actor.Props
+	// definitions is the copy of every definition that a virtual league
+	// actor of this node reads when it starts. Only the directory writes
+	// it.
+	definitions *leagueDefinitions
+	// broadcast, when set, hands the edits made through this directory to
+	// the other members' directories.
+	broadcast *atomic.Pointer[LeagueBroadcast]
+
 	leagues map[string]*leagueEntry
 	// players maps a gsis_id to the ids of the leagues that roster it.
 	players map[string]map[string]bool
+	// missed are the leagues that could not be given one of the current
+	// cycle's updates. Their LeaguePollEnded requests a recompute.
+	missed map[string]bool
 }
 
 func (a *leaguesActor) Receive(ctx actor.Context) {
@@ -277,14 +360,13 @@ func (a *leaguesActor) Receive(ctx actor.Context) {
 		a.started <- a.load(ctx)
 
 	case *messages.PlayerUpdate:
-		for leagueID := range a.players[message.GetDelta().GetCurrent().GetPlayerId()] {
-			ctx.Send(a.leagues[leagueID].pid, message)
-		}
+		a.forwardUpdate(ctx, message)
 
 	case *messages.SyncFinished:
-		for _, entry := range a.leagues {
-			ctx.Send(entry.pid, &leaguePollEnded{})
-		}
+		a.endPoll(ctx)
+
+	case *actor.DeadLetterResponse:
+		a.forgetLeague(message.GetTarget())
 
 	case *leaguesEdit:
 		league, err := a.edit(ctx, message)
@@ -305,18 +387,21 @@ func (a *leaguesActor) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(&leaguesListReply{leagues: leagues})
 
-	case *leagueBoardRequest:
-		entry, ok := a.leagues[message.leagueID]
-		if !ok {
-			ctx.Respond(&leagueBoard{})
-			return
-		}
-		ctx.Forward(entry.pid)
+	case *messages.LeagueBoardRequest:
+		a.forwardRequest(ctx, message.GetLeagueId(), &messages.LeagueBoard{})
+
+	case *messages.LeagueSnapshotRequest:
+		a.forwardRequest(ctx, message.GetLeagueId(), &messages.LeagueSnapshot{})
+
+	case *messages.LeagueChanged:
+		a.adopt(message.GetLeagueId(), message.GetLeague())
 	}
 }
 
-// load spawns an actor for each stored league. A stored league that no
-// longer validates is logged and left out, and its document stays.
+// load takes every stored league. A stored league that no longer
+// validates is logged and left out, and its document stays. Standalone
+// each league gets its actor now. In a cluster the cluster activates it on
+// first use.
 func (a *leaguesActor) load(ctx actor.Context) error {
 	for _, league := range a.stored {
 		ruleSet, err := ValidateLeague(league)
@@ -324,7 +409,11 @@ func (a *leaguesActor) load(ctx actor.Context) error {
 			a.config.Logger.Error("stored league is invalid, not loaded", "league_id", league.GetId(), "error", err)
 			continue
 		}
-		if err := a.install(ctx, league, ruleSet, false); err != nil {
+		if a.config.Placement != nil {
+			a.record(league, ruleSet, nil)
+			continue
+		}
+		if err := a.install(ctx, league, ruleSet, &messages.LeagueApply{League: league}); err != nil {
 			return err
 		}
 	}
@@ -337,8 +426,79 @@ func (a *leaguesActor) load(ctx actor.Context) error {
 	return nil
 }
 
-// edit applies one change and returns the new definition.
+// forwardUpdate sends a scored update to the actor of every league that
+// rosters its player.
+func (a *leaguesActor) forwardUpdate(ctx actor.Context, update *messages.PlayerUpdate) {
+	for leagueID := range a.players[update.GetDelta().GetCurrent().GetPlayerId()] {
+		pid := a.leaguePID(leagueID)
+		if pid == nil {
+			a.missed[leagueID] = true
+			continue
+		}
+		ctx.RequestWithCustomSender(pid, update, addressable(ctx, ctx.Self()))
+	}
+}
+
+// endPoll sends every league actor the end of the cycle, after the
+// cycle's updates.
+func (a *leaguesActor) endPoll(ctx actor.Context) {
+	ids := slices.Sorted(maps.Keys(a.leagues))
+	pids := a.leaguePIDs(ids)
+	self := addressable(ctx, ctx.Self())
+
+	unplaced := 0
+	for i, leagueID := range ids {
+		if pids[i] == nil {
+			unplaced++
+			continue
+		}
+		ctx.RequestWithCustomSender(pids[i], &messages.LeaguePollEnded{Recompute: a.missed[leagueID]}, self)
+		delete(a.missed, leagueID)
+	}
+	if unplaced > 0 || len(a.missed) > 0 {
+		a.config.Logger.Warn("league actors could not be placed and recompute at a later poll end",
+			"leagues", unplaced, "missed_updates", len(a.missed))
+	}
+}
+
+// forwardRequest forwards a board or snapshot request to the league's
+// actor, which replies to the requester. It replies unknown itself for a
+// league it does not have.
+func (a *leaguesActor) forwardRequest(ctx actor.Context, leagueID string, unknown proto.Message) {
+	if _, ok := a.leagues[leagueID]; !ok {
+		ctx.Respond(unknown)
+		return
+	}
+	pid := a.leaguePID(leagueID)
+	if pid == nil {
+		ctx.Respond(&leaguesReply{err: leagueUnplaced(leagueID)})
+		return
+	}
+	ctx.Forward(pid)
+}
+
+// edit applies one change and returns the new definition. When the
+// league's actor rejects the edit because another node changed the league
+// meanwhile, it takes the actor's definition and applies the change to that.
 func (a *leaguesActor) edit(ctx actor.Context, edit *leaguesEdit) (*messages.League, error) {
+	for attempt := 1; ; attempt++ {
+		league, err := a.editOnce(ctx, edit)
+		var conflict *leagueConflict
+		if !errors.As(err, &conflict) {
+			return league, err
+		}
+
+		a.adopt(edit.leagueID, conflict.current)
+		if edit.create || attempt == maxEditAttempts {
+			return nil, conflict.err
+		}
+		a.config.Logger.Info("league changed through another node during an edit, editing it again",
+			"league_id", edit.leagueID, "attempt", attempt)
+	}
+}
+
+// editOnce applies one change to the directory's copy of the league.
+func (a *leaguesActor) editOnce(ctx actor.Context, edit *leaguesEdit) (*messages.League, error) {
 	entry, exists := a.leagues[edit.leagueID]
 	switch {
 	case edit.create && exists:
@@ -385,13 +545,18 @@ func (a *leaguesActor) edit(ctx actor.Context, edit *leaguesEdit) (*messages.Lea
 		return nil, err
 	}
 
-	if err := a.install(ctx, league, ruleSet, true); err != nil {
+	apply := &messages.LeagueApply{League: league, Persist: true, Create: edit.create}
+	if exists {
+		apply.Base = entry.league
+	}
+	if err := a.install(ctx, league, ruleSet, apply); err != nil {
 		return nil, err
 	}
 	if err := a.updateRegistry(); err != nil {
 		// The league is stored and scored by its own actor meanwhile.
 		a.config.Logger.Error("update rule set registry failed", "league_id", league.GetId(), "error", err)
 	}
+	a.broadcastChange(league.GetId(), league)
 	return proto.Clone(league).(*messages.League), nil
 }
 
@@ -425,27 +590,43 @@ func (a *leaguesActor) checkKnownPlayers(league, current *messages.League) error
 	return nil
 }
 
-// install has the league's actor (spawned when new) take the definition,
-// then updates the directory's copy and the player index.
-func (a *leaguesActor) install(ctx actor.Context, league *messages.League, ruleSet *scoring.RuleSet, persist bool) error {
+// install has the league's actor take the definition with apply, then
+// updates the directory's copy and the player index. Standalone it spawns
+// the actor of a new league.
+func (a *leaguesActor) install(ctx actor.Context, league *messages.League, ruleSet *scoring.RuleSet, apply *messages.LeagueApply) error {
 	entry, exists := a.leagues[league.GetId()]
 	pid := entry.pidOrNil()
-	if !exists {
-		pid = ctx.Spawn(newLeagueProps(leagueActorConfig{
-			hub: a.config.Hub, state: a.config.State, store: a.config.Store, logger: a.config.Logger,
-		}))
+	spawned := false
+	switch {
+	case a.config.Placement != nil:
+		if pid = a.config.Placement.Locate(league.GetId(), KindLeague); pid == nil {
+			return leagueUnplaced(league.GetId())
+		}
+	case !exists:
+		pid = ctx.Spawn(a.childProps)
+		spawned = true
 	}
 
-	apply := &leagueApply{league: league, ruleSet: ruleSet, scorerName: a.config.Registry.NameOf(ruleSet), persist: persist}
-	if err := a.requestLeague(ctx, pid, apply); err != nil {
-		if !exists {
+	if err := a.requestLeague(ctx, league.GetId(), pid, apply); err != nil {
+		if spawned {
 			ctx.Stop(pid)
 		}
 		return err
 	}
 
-	if exists {
+	a.record(league, ruleSet, pid)
+	return nil
+}
+
+// record makes league the directory's copy, indexes its players and
+// shares it with the virtual league actors. pid is the standalone league
+// actor, nil in a cluster.
+func (a *leaguesActor) record(league *messages.League, ruleSet *scoring.RuleSet, pid *actor.PID) {
+	if entry, exists := a.leagues[league.GetId()]; exists {
 		a.unindex(entry.league)
+	}
+	if a.config.Placement != nil {
+		pid = nil
 	}
 	a.leagues[league.GetId()] = &leagueEntry{pid: pid, league: league, ruleSet: ruleSet}
 	for _, team := range league.GetTeams() {
@@ -456,7 +637,7 @@ func (a *leaguesActor) install(ctx actor.Context, league *messages.League, ruleS
 			a.players[playerID][league.GetId()] = true
 		}
 	}
-	return nil
+	a.definitions.set(league)
 }
 
 func (e *leagueEntry) pidOrNil() *actor.PID {
@@ -477,27 +658,39 @@ func (a *leaguesActor) unindex(league *messages.League) {
 	}
 }
 
+// remove has the league's actor delete the league's document, then drops
+// the league from the directory and tells the other members.
 func (a *leaguesActor) remove(ctx actor.Context, entry *leagueEntry) error {
-	if err := a.requestLeague(ctx, entry.pid, &leagueRemove{}); err != nil {
+	leagueID := entry.league.GetId()
+	pid := entry.pid
+	if a.config.Placement != nil {
+		if pid = a.config.Placement.Locate(leagueID, KindLeague); pid == nil {
+			return leagueUnplaced(leagueID)
+		}
+	}
+	if err := a.requestLeague(ctx, leagueID, pid, &messages.LeagueRemove{LeagueId: leagueID}); err != nil {
 		return err
 	}
-	ctx.Stop(entry.pid)
-	a.unindex(entry.league)
-	delete(a.leagues, entry.league.GetId())
-	if err := a.updateRegistry(); err != nil {
-		a.config.Logger.Error("update rule set registry failed", "league_id", entry.league.GetId(), "error", err)
+
+	if a.config.Placement == nil {
+		ctx.Stop(pid)
 	}
+	a.drop(leagueID)
+	if err := a.updateRegistry(); err != nil {
+		a.config.Logger.Error("update rule set registry failed", "league_id", leagueID, "error", err)
+	}
+	a.broadcastChange(leagueID, nil)
 	return nil
 }
 
-// requestLeague sends a request to a league actor and waits for its
-// leagueReply.
-func (a *leaguesActor) requestLeague(ctx actor.Context, pid *actor.PID, message any) error {
-	reply, err := ctx.RequestFuture(pid, message, DefaultLeagueRequestTimeout).Result()
-	if err != nil {
-		return fmt.Errorf("league actor did not reply: %w", err)
+// drop removes a league from the directory's copy and index.
+func (a *leaguesActor) drop(leagueID string) {
+	if entry, exists := a.leagues[leagueID]; exists {
+		a.unindex(entry.league)
 	}
-	return reply.(*leagueReply).err
+	delete(a.leagues, leagueID)
+	delete(a.missed, leagueID)
+	a.definitions.remove(leagueID)
 }
 
 func (a *leaguesActor) updateRegistry() error {

@@ -82,14 +82,75 @@ func (x *RelayedPublish) GetPayload() []byte {
 	return nil
 }
 
+// LeagueChanged tells the leagues directory of another node that a league
+// was created, edited or deleted through this node's REST API, after the
+// league's actor stored the change. The receiving directory updates its copy
+// of the definition, its player index and its rule set registry, and writes
+// nothing to the store.
+type LeagueChanged struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	LeagueId string                 `protobuf:"bytes,1,opt,name=league_id,json=leagueId,proto3" json:"league_id,omitempty"`
+	// league is the new definition, unset when the league was deleted.
+	League        *League `protobuf:"bytes,2,opt,name=league,proto3" json:"league,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeagueChanged) Reset() {
+	*x = LeagueChanged{}
+	mi := &file_nflsync_cluster_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeagueChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeagueChanged) ProtoMessage() {}
+
+func (x *LeagueChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_nflsync_cluster_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeagueChanged.ProtoReflect.Descriptor instead.
+func (*LeagueChanged) Descriptor() ([]byte, []int) {
+	return file_nflsync_cluster_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *LeagueChanged) GetLeagueId() string {
+	if x != nil {
+		return x.LeagueId
+	}
+	return ""
+}
+
+func (x *LeagueChanged) GetLeague() *League {
+	if x != nil {
+		return x.League
+	}
+	return nil
+}
+
 var File_nflsync_cluster_proto protoreflect.FileDescriptor
 
 const file_nflsync_cluster_proto_rawDesc = "" +
 	"\n" +
-	"\x15nflsync_cluster.proto\x12\anflsync\"B\n" +
+	"\x15nflsync_cluster.proto\x12\anflsync\x1a\fleague.proto\"B\n" +
 	"\x0eRelayedPublish\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x18\n" +
-	"\apayload\x18\x02 \x01(\fR\apayloadB%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
+	"\apayload\x18\x02 \x01(\fR\apayload\"U\n" +
+	"\rLeagueChanged\x12\x1b\n" +
+	"\tleague_id\x18\x01 \x01(\tR\bleagueId\x12'\n" +
+	"\x06league\x18\x02 \x01(\v2\x0f.nflsync.LeagueR\x06leagueB%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
 
 var (
 	file_nflsync_cluster_proto_rawDescOnce sync.Once
@@ -103,16 +164,19 @@ func file_nflsync_cluster_proto_rawDescGZIP() []byte {
 	return file_nflsync_cluster_proto_rawDescData
 }
 
-var file_nflsync_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_nflsync_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_nflsync_cluster_proto_goTypes = []any{
 	(*RelayedPublish)(nil), // 0: nflsync.RelayedPublish
+	(*LeagueChanged)(nil),  // 1: nflsync.LeagueChanged
+	(*League)(nil),         // 2: nflsync.League
 }
 var file_nflsync_cluster_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	2, // 0: nflsync.LeagueChanged.league:type_name -> nflsync.League
+	1, // [1:1] is the sub-list for method output_type
+	1, // [1:1] is the sub-list for method input_type
+	1, // [1:1] is the sub-list for extension type_name
+	1, // [1:1] is the sub-list for extension extendee
+	0, // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_nflsync_cluster_proto_init() }
@@ -120,13 +184,14 @@ func file_nflsync_cluster_proto_init() {
 	if File_nflsync_cluster_proto != nil {
 		return
 	}
+	file_league_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nflsync_cluster_proto_rawDesc), len(file_nflsync_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
