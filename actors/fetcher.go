@@ -352,20 +352,7 @@ func locate[T any](a *fetcherActor, items []T, kind string, identityOf func(T) s
 	if a.placement == nil {
 		return nil
 	}
-
-	pids := make([]*actor.PID, len(items))
-	slots := make(chan struct{}, locateConcurrency)
-	var wait sync.WaitGroup
-	for i, item := range items {
-		slots <- struct{}{}
-		wait.Add(1)
-		go func() {
-			defer wait.Done()
-			pids[i] = a.placement.Locate(identityOf(item), kind)
-			<-slots
-		}()
-	}
-	wait.Wait()
+	pids := locateAll(a.placement, items, kind, identityOf)
 
 	unplaced := 0
 	for _, pid := range pids {
@@ -376,6 +363,26 @@ func locate[T any](a *fetcherActor, items []T, kind string, identityOf func(T) s
 	if unplaced > 0 {
 		a.logger.Warn("actors could not be placed, their rows wait for the next cycle", "kind", kind, "actors", unplaced)
 	}
+	return pids
+}
+
+// locateAll returns placement's PID of each item's actor of kind, in the
+// order of items, with at most locateConcurrency lookups in flight. An item
+// that cannot be placed now has a nil PID.
+func locateAll[T any](placement Placement, items []T, kind string, identityOf func(T) string) []*actor.PID {
+	pids := make([]*actor.PID, len(items))
+	slots := make(chan struct{}, locateConcurrency)
+	var wait sync.WaitGroup
+	for i, item := range items {
+		slots <- struct{}{}
+		wait.Add(1)
+		go func() {
+			defer wait.Done()
+			pids[i] = placement.Locate(identityOf(item), kind)
+			<-slots
+		}()
+	}
+	wait.Wait()
 	return pids
 }
 

@@ -514,6 +514,27 @@ func payloadType(body []byte) string {
 	return typed.Type
 }
 
+// LastPayload returns the newest message of type messageType in stream's
+// history, stamped as the sessions received it, or nil when the history has
+// none. The history keeps the last HistoryMaxMessages messages within
+// HistoryMaxBytes, so an older message is no longer found.
+func (h *Hub) LastPayload(stream, messageType string) []byte {
+	shard := h.shardFor(stream)
+	shard.mu.Lock()
+	defer shard.mu.Unlock()
+
+	state := shard.streamLocked(stream, false)
+	if state == nil {
+		return nil
+	}
+	for i := len(state.history) - 1; i >= 0; i-- {
+		if state.history[i].Type == messageType {
+			return state.history[i].Payload
+		}
+	}
+	return nil
+}
+
 // Subscribers returns the number of sessions subscribed to stream.
 func (h *Hub) Subscribers(stream string) int {
 	shard := h.shardFor(stream)

@@ -5,19 +5,31 @@ package actors
 // each team's total. It is the only writer of the league's document in the
 // store.
 //
+// It runs either as a child of the leagues directory (standalone) or as the
+// cluster kind KindLeague, whose identity is the league id, on the member
+// that the cluster's identity lookup places it on. A virtual actor that
+// starts takes its definition from this node's directory, which has every
+// league's, and recomputes every team from the stored player states. So the
+// league of a node that died continues on a survivor.
+//
 // It takes:
-//   - leagueApply (a request) from the leagues directory: a new definition.
-//     It writes the definition to the store when asked to, then recomputes
-//     every team from the stored player states and replies with the error.
-//   - leagueRemove (a request) from the directory: it deletes the league's
-//     document and replies with the error. The directory then stops it.
-//   - *messages.PlayerUpdate from the directory, for a player that one of
-//     its teams rosters. It takes the points under the league's rule set and
-//     recomputes only that player's team. When the scorer did not have the
-//     rule set yet, the actor scores the row itself.
-//   - leaguePollEnded from the directory after each sync cycle.
-//   - leagueBoardRequest (a request): it replies with the current
-//     leaderboard rows, or with those of the last LEADERBOARD_UPDATE.
+//   - *messages.LeagueApply (a request) from a leagues directory: a new
+//     definition. It rejects a create or a stale base as a conflict. It
+//     writes the definition to the store when asked to, then recomputes
+//     every team from the stored player states and replies with a
+//     *messages.LeagueReply.
+//   - *messages.LeagueRemove (a request) from a directory: it deletes the
+//     league's document, drops its definition and replies. The directory
+//     then stops it when it is its child; a virtual actor stays idle until
+//     the cluster moves or stops it.
+//   - *messages.PlayerUpdate from the polling node's directory, for a player
+//     that one of its teams rosters. It takes the points under the league's
+//     rule set and recomputes only that player's team. When the scorer did
+//     not have the rule set yet, the actor scores the row itself.
+//   - *messages.LeaguePollEnded from that directory after each sync cycle.
+//   - *messages.LeagueBoardRequest and *messages.LeagueSnapshotRequest
+//     (requests): it replies with its leaderboard, as a *messages.LeagueBoard
+//     or as the items of a SNAPSHOT.
 //
 // It sends, on the league stream StreamKey(STREAM_KIND_LEAGUE, id) through
 // the hub: at most one PLAYER_STATS per poll with the poll's changes to its
@@ -30,311 +42,43 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/shopspring/decimal"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/nflsync/nflsync/actors/scoring"
 	"github.com/nflsync/nflsync/messages"
 )
 
-// League formats, the values of League.Format.
-const (
-	LeagueFormatRegular  = "regular"  // weeks 1-18
-	LeagueFormatPlayoffs = "playoffs" // weeks 19-22
-)
-
-// Limits of a league definition. They bound the work of one league actor
-// and the size of a LEADERBOARD_UPDATE; no real fantasy league comes near.
-const (
-	maxLeagueTeams  = 64
-	maxTeamRoster   = 100
-	maxLeagueName   = 200
-	minLeagueSeason = 1999 // the first season of nflverse weekly stats
-	maxLeagueSeason = 2100
-)
-
 // leagueStoreTimeout bounds one write of a league document.
 const leagueStoreTimeout = 30 * time.Second
-
-var (
-	leagueIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	playerIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`)
-)
-
-// Codes of LeagueError.
-const (
-	LeagueErrorInvalidField = "invalid_field"
-	LeagueErrorNotFound     = "not_found"
-	LeagueErrorConflict     = "conflict"
-	LeagueErrorUnavailable  = "unavailable"
-)
-
-// LeagueError is a rejected league request. Field is the path of the
-// invalid field in the request's JSON, such as "teams[2].id", or "" when no
-// one field is at fault.
-type LeagueError struct {
-	Code    string
-	Field   string
-	Message string
-}
-
-func (e *LeagueError) Error() string {
-	if e.Field == "" {
-		return e.Message
-	}
-	return e.Field + ": " + e.Message
-}
-
-func invalidField(field, format string, args ...any) *LeagueError {
-	return &LeagueError{Code: LeagueErrorInvalidField, Field: field, Message: fmt.Sprintf(format, args...)}
-}
-
-// FormatWeeks returns the first and last week of a league format: 1-18 for
-// regular, 19-22 for playoffs, and ok=false for an unknown format.
-func FormatWeeks(format string) (first, last int32, ok bool) {
-	switch format {
-	case LeagueFormatRegular:
-		return 1, 18, true
-	case LeagueFormatPlayoffs:
-		return 19, 22, true
-	default:
-		return 0, 0, false
-	}
-}
-
-// NormalizeLeague fills the defaults of a league in place: the regular
-// format, every week of the format when weeks is empty, and weeks sorted.
-func NormalizeLeague(league *messages.League) {
-	if league.Format == "" {
-		league.Format = LeagueFormatRegular
-	}
-	if len(league.Weeks) == 0 {
-		if first, last, ok := FormatWeeks(league.Format); ok {
-			for week := first; week <= last; week++ {
-				league.Weeks = append(league.Weeks, week)
-			}
-		}
-	}
-	slices.Sort(league.Weeks)
-}
-
-// LeagueRuleSet returns the rule set of a league: its preset, or its custom
-// rule set parsed by scoring.ParseRuleSet.
-func LeagueRuleSet(league *messages.League) (*scoring.RuleSet, error) {
-	if league.GetScoringPreset() != "" {
-		return scoring.Preset(league.GetScoringPreset())
-	}
-	return scoring.ParseRuleSet([]byte(league.GetRuleSetJson()))
-}
-
-// ValidateLeague checks a normalized league and returns its rule set, or a
-// *LeagueError naming the first invalid field by its JSON path. It does not
-// check that the rostered players exist; the directory does, because that
-// needs the stored state.
-func ValidateLeague(league *messages.League) (*scoring.RuleSet, error) {
-	if !leagueIDPattern.MatchString(league.GetId()) {
-		return nil, invalidField("id", "invalid league id %q: use 1 to 64 letters, digits, '-' or '_'", league.GetId())
-	}
-	if err := validateName("name", league.GetName(), true); err != nil {
-		return nil, err
-	}
-	if season := league.GetSeason(); season < minLeagueSeason || season > maxLeagueSeason {
-		return nil, invalidField("season", "invalid season %d: use a year from %d to %d", season, minLeagueSeason, maxLeagueSeason)
-	}
-	if err := validateWeeks(league); err != nil {
-		return nil, err
-	}
-
-	ruleSet, err := validateScoring(league)
-	if err != nil {
-		return nil, err
-	}
-
-	if len(league.GetTeams()) > maxLeagueTeams {
-		return nil, invalidField("teams", "%d teams: a league has at most %d", len(league.GetTeams()), maxLeagueTeams)
-	}
-	teamIDs := make(map[string]int)
-	playerTeams := make(map[string]string)
-	for i, team := range league.GetTeams() {
-		if err := validateTeam(league, i, team, teamIDs, playerTeams); err != nil {
-			return nil, err
-		}
-	}
-	return ruleSet, nil
-}
-
-func validateName(field, name string, required bool) error {
-	if required && strings.TrimSpace(name) == "" {
-		return invalidField(field, "missing %s", field)
-	}
-	if len(name) > maxLeagueName {
-		return invalidField(field, "%s has %d bytes: at most %d", field, len(name), maxLeagueName)
-	}
-	return nil
-}
-
-func validateWeeks(league *messages.League) error {
-	first, last, ok := FormatWeeks(league.GetFormat())
-	if !ok {
-		return invalidField("format", "invalid format %q: use %q (weeks 1-18) or %q (weeks 19-22)",
-			league.GetFormat(), LeagueFormatRegular, LeagueFormatPlayoffs)
-	}
-
-	seen := make(map[int32]bool)
-	for i, week := range league.GetWeeks() {
-		field := fmt.Sprintf("weeks[%d]", i)
-		if week < 1 || week > 22 {
-			return invalidField(field, "invalid week %d: weeks are 1 to 22", week)
-		}
-		if week < first || week > last {
-			return invalidField(field, "week %d is not a week of a %s league (%d-%d)", week, league.GetFormat(), first, last)
-		}
-		if seen[week] {
-			return invalidField(field, "week %d appears twice", week)
-		}
-		seen[week] = true
-	}
-	return nil
-}
-
-func validateScoring(league *messages.League) (*scoring.RuleSet, error) {
-	preset, custom := league.GetScoringPreset(), league.GetRuleSetJson()
-	if preset == "" && custom == "" {
-		return nil, invalidField("rule_set", "missing rule_set: give a preset name (%s) or a custom rule set object",
-			strings.Join(scoring.PresetNames(), ", "))
-	}
-	if preset != "" && custom != "" {
-		return nil, invalidField("rule_set", "give either a preset name or a custom rule set, not both")
-	}
-
-	ruleSet, err := LeagueRuleSet(league)
-	if err == nil {
-		return ruleSet, nil
-	}
-	if fieldErr, ok := err.(*scoring.FieldError); ok {
-		return nil, invalidField("rule_set."+fieldErr.Field, "%s", fieldErr.Reason)
-	}
-	return nil, invalidField("rule_set", "%v", err)
-}
-
-// validateTeam checks team i and records its id and players in teamIDs and
-// playerTeams, so that a later team cannot repeat them.
-func validateTeam(league *messages.League, i int, team *messages.LeagueTeam, teamIDs map[string]int, playerTeams map[string]string) error {
-	path := fmt.Sprintf("teams[%d]", i)
-	if !leagueIDPattern.MatchString(team.GetId()) {
-		return invalidField(path+".id", "invalid team id %q: use 1 to 64 letters, digits, '-' or '_'", team.GetId())
-	}
-	if other, ok := teamIDs[team.GetId()]; ok {
-		return invalidField(path+".id", "duplicate team id %q: teams[%d] has it too", team.GetId(), other)
-	}
-	teamIDs[team.GetId()] = i
-	if err := validateName(path+".name", team.GetName(), true); err != nil {
-		return err
-	}
-	if err := validateName(path+".owner", team.GetOwner(), false); err != nil {
-		return err
-	}
-
-	if len(team.GetRoster()) > maxTeamRoster {
-		return invalidField(path+".roster", "%d players: a roster has at most %d", len(team.GetRoster()), maxTeamRoster)
-	}
-	rostered := make(map[string]bool, len(team.GetRoster()))
-	for j, playerID := range team.GetRoster() {
-		field := fmt.Sprintf("%s.roster[%d]", path, j)
-		if !playerIDPattern.MatchString(playerID) {
-			return invalidField(field, "invalid player_id %q: use the player's gsis_id, such as 00-0033873", playerID)
-		}
-		if other, ok := playerTeams[playerID]; ok {
-			return invalidField(field, "player_id %s is already on team %q of this league", playerID, other)
-		}
-		playerTeams[playerID] = team.GetId()
-		rostered[playerID] = true
-	}
-
-	lineupWeeks := make(map[int32]bool)
-	for k, lineup := range team.GetLineups() {
-		lineupPath := fmt.Sprintf("%s.lineups[%d]", path, k)
-		if !slices.Contains(league.GetWeeks(), lineup.GetWeek()) {
-			return invalidField(lineupPath+".week", "week %d is not one of the league's weeks %v", lineup.GetWeek(), league.GetWeeks())
-		}
-		if lineupWeeks[lineup.GetWeek()] {
-			return invalidField(lineupPath+".week", "team %q has two lineups for week %d", team.GetId(), lineup.GetWeek())
-		}
-		lineupWeeks[lineup.GetWeek()] = true
-
-		starters := make(map[string]bool)
-		for m, playerID := range lineup.GetStarters() {
-			field := fmt.Sprintf("%s.starters[%d]", lineupPath, m)
-			if !rostered[playerID] {
-				return invalidField(field, "player_id %q is not on team %q's roster", playerID, team.GetId())
-			}
-			if starters[playerID] {
-				return invalidField(field, "player_id %s starts twice", playerID)
-			}
-			starters[playerID] = true
-		}
-	}
-	return nil
-}
-
-// leagueApply is the request to take a new definition. With persist,
-// the actor writes it to the store first and keeps its old definition when
-// that fails. The reply is a leagueReply.
-type leagueApply struct {
-	league  *messages.League
-	ruleSet *scoring.RuleSet
-	// scorerName is the name under which the scorer's PlayerUpdate points
-	// carry the league's rule set (RuleSetRegistry.NameOf).
-	scorerName string
-	persist    bool
-}
-
-// leagueRemove is the request to delete the league's document. The reply is a
-// leagueReply.
-type leagueRemove struct{}
-
-type leagueReply struct{ err error }
-
-// leaguePollEnded is the notice that a sync cycle ended.
-type leaguePollEnded struct{}
-
-// leagueBoardRequest is the request for a league's leaderboard. The reply
-// is a *leagueBoard, with an empty leagueID for an unknown league. The directory
-// forwards it to the league's actor. published requests the rows of the
-// last LEADERBOARD_UPDATE, which a snapshot serves, instead of the current
-// rows, which can hold changes of a poll that is not over.
-type leagueBoardRequest struct {
-	leagueID  string
-	published bool
-}
-
-type leagueBoard struct {
-	leagueID string
-	ruleSet  string
-	season   int32
-	weeks    []int32
-	rows     []messages.LeaderboardRow
-}
 
 // leagueActorConfig is the configuration that the directory gives each
 // league actor.
 type leagueActorConfig struct {
-	hub    *Hub
-	state  *StateKeeper
-	store  LeagueStore // nil persists nothing
+	hub      *Hub
+	state    *StateKeeper
+	store    LeagueStore // nil persists nothing
+	registry *RuleSetRegistry
+
+	// definitions is the directory's copy of every definition, from which
+	// a virtual actor takes its own when it starts. It is nil for the
+	// directory's children.
+	definitions *leagueDefinitions
+
 	logger *slog.Logger
 }
 
 type leagueActor struct {
 	leagueActorConfig
 
-	league     *messages.League
-	ruleSet    *scoring.RuleSet
+	league  *messages.League
+	ruleSet *scoring.RuleSet
+	// scorerName is the name under which the scorer's PlayerUpdate points
+	// carry the league's rule set (RuleSetRegistry.NameOf).
 	scorerName string
 	// scoredStats are the stat columns that the rule set scores, the only
 	// ones a PLAYER_STATS item carries.
@@ -377,49 +121,101 @@ func newLeagueProps(config leagueActorConfig) *actor.Props {
 
 func (a *leagueActor) Receive(ctx actor.Context) {
 	switch message := ctx.Message().(type) {
-	case *leagueApply:
-		ctx.Respond(&leagueReply{err: a.apply(ctx, message)})
+	case *actor.Started:
+		a.activate(ctx)
 
-	case *leagueRemove:
-		ctx.Respond(&leagueReply{err: a.remove()})
+	case *messages.LeagueApply:
+		ctx.Respond(a.applyRequest(ctx, message))
+
+	case *messages.LeagueRemove:
+		ctx.Respond(leagueReplyOf(a.remove(message.GetLeagueId())))
 
 	case *messages.PlayerUpdate:
 		a.observe(message)
 
-	case *leaguePollEnded:
+	case *messages.LeaguePollEnded:
+		if message.GetRecompute() && a.league != nil {
+			a.recomputeAll()
+		}
 		a.publishPollEnd(ctx)
 
-	case *leagueBoardRequest:
-		ctx.Respond(a.board(message.published))
+	case *messages.LeagueBoardRequest:
+		ctx.Respond(a.board())
+
+	case *messages.LeagueSnapshotRequest:
+		ctx.Respond(a.snapshot())
 	}
+}
+
+// activate gives a virtual actor the definition that this node's directory
+// has for its identity and recomputes every team. A league that the
+// directory does not have yet is new, and its LeagueApply follows.
+//
+// The board that counts as published is the newest LEADERBOARD_UPDATE of
+// the stream in this node's hub, which relays every node's, so that the
+// next poll announces the changes that a stopped activation took but never
+// published. When the hub has none, the current board counts as published,
+// as at start-up.
+//
+// NOTE: the hub keeps a stream's last HistoryMaxMessages messages within
+// HistoryMaxBytes, so a few large PLAYER_STATS after the last
+// LEADERBOARD_UPDATE push it out, and a node that joined after it never had
+// it. The clients of the league then miss the changes until the next one.
+func (a *leagueActor) activate(ctx actor.Context) {
+	if a.definitions == nil {
+		return
+	}
+	league := a.definitions.get(clusterIdentity(ctx))
+	if league == nil {
+		return
+	}
+	rules, err := compileLeagueRules(league)
+	if err != nil {
+		a.logger.Error("activate league failed", "league_id", league.GetId(), "error", err)
+		return
+	}
+
+	a.take(league, rules)
+	a.recomputeAll()
+	if a.published = a.lastPublished(); a.published == nil {
+		a.published = a.rows()
+	}
+}
+
+// applyRequest handles a LeagueApply: it rejects a conflicting one, and
+// applies the others.
+func (a *leagueActor) applyRequest(ctx actor.Context, message *messages.LeagueApply) *messages.LeagueReply {
+	if a.league != nil && message.GetCreate() {
+		return &messages.LeagueReply{ErrorCode: LeagueErrorConflict, ErrorField: "id",
+			ErrorMessage: fmt.Sprintf("league %q already exists", a.league.GetId()), Current: a.league}
+	}
+	if a.league != nil && message.GetBase() != nil && !proto.Equal(message.GetBase(), a.league) {
+		return &messages.LeagueReply{ErrorCode: LeagueErrorConflict,
+			ErrorMessage: fmt.Sprintf("league %q changed through another node during this edit", a.league.GetId()),
+			Current:      a.league}
+	}
+	return leagueReplyOf(a.apply(ctx, message.GetLeague(), message.GetPersist()))
 }
 
 // apply persists (when asked) and takes a new definition, then recomputes
 // every team from the stored player states.
-func (a *leagueActor) apply(ctx actor.Context, message *leagueApply) error {
-	ownScorer, err := scoring.NewScorer(message.ruleSet)
+func (a *leagueActor) apply(ctx actor.Context, league *messages.League, persist bool) error {
+	rules, err := compileLeagueRules(league)
 	if err != nil {
-		return fmt.Errorf("league %s: %w", message.league.GetId(), err)
+		return err
 	}
 
-	if message.persist && a.store != nil {
+	if persist && a.store != nil {
 		storeCtx, cancel := context.WithTimeout(context.Background(), leagueStoreTimeout)
 		defer cancel()
-		if err := a.store.UpsertLeague(storeCtx, message.league); err != nil {
-			return fmt.Errorf("store league %s: %w", message.league.GetId(), err)
+		if err := a.store.UpsertLeague(storeCtx, league); err != nil {
+			return fmt.Errorf("store league %s: %w", league.GetId(), err)
 		}
 	}
 
-	a.league = message.league
-	a.ruleSet = message.ruleSet
-	a.scoredStats = message.ruleSet.ScoredStats()
-	a.scorerName = message.scorerName
-	a.ownScorer = ownScorer
-	a.stream = StreamKey(messages.StreamKind_STREAM_KIND_LEAGUE, a.league.GetId())
-	a.index()
-
+	a.take(league, rules)
 	a.recomputeAll()
-	if a.published != nil || message.persist {
+	if a.published != nil || persist {
 		// An edit shows at once. At start-up the first board is only
 		// remembered, so a restart does not announce every league.
 		a.publishLeaderboard(ctx)
@@ -432,6 +228,36 @@ func (a *leagueActor) apply(ctx actor.Context, message *leagueApply) error {
 		}
 	}
 	return nil
+}
+
+// leagueRules are a league's rule set and a scorer of it alone.
+type leagueRules struct {
+	ruleSet *scoring.RuleSet
+	scorer  *scoring.Scorer
+}
+
+func compileLeagueRules(league *messages.League) (leagueRules, error) {
+	ruleSet, err := LeagueRuleSet(league)
+	if err != nil {
+		return leagueRules{}, fmt.Errorf("league %s: %w", league.GetId(), err)
+	}
+	scorer, err := scoring.NewScorer(ruleSet)
+	if err != nil {
+		return leagueRules{}, fmt.Errorf("league %s: %w", league.GetId(), err)
+	}
+	return leagueRules{ruleSet: ruleSet, scorer: scorer}, nil
+}
+
+// take makes league the actor's definition and builds its lookups. It does
+// not recompute the teams.
+func (a *leagueActor) take(league *messages.League, rules leagueRules) {
+	a.league = league
+	a.ruleSet = rules.ruleSet
+	a.scoredStats = rules.ruleSet.ScoredStats()
+	a.scorerName = a.registry.NameOf(rules.ruleSet)
+	a.ownScorer = rules.scorer
+	a.stream = StreamKey(messages.StreamKind_STREAM_KIND_LEAGUE, league.GetId())
+	a.index()
 }
 
 // index builds the lookups of the definition: counted weeks, each player's
@@ -641,25 +467,6 @@ func (a *leagueActor) rows() []messages.LeaderboardRow {
 	return rows
 }
 
-// board returns the current leaderboard, or when published is true the
-// rows of the last LEADERBOARD_UPDATE.
-func (a *leagueActor) board(published bool) *leagueBoard {
-	if a.league == nil {
-		return &leagueBoard{}
-	}
-	rows := a.published
-	if !published || rows == nil {
-		rows = a.rows()
-	}
-	return &leagueBoard{
-		leagueID: a.league.GetId(),
-		ruleSet:  a.ruleSet.Name,
-		season:   a.league.GetSeason(),
-		weeks:    a.league.GetWeeks(),
-		rows:     rows,
-	}
-}
-
 // publishLeaderboard sends a LEADERBOARD_UPDATE when a team's rank, name or
 // points differ from the last one sent, or a team came or went.
 func (a *leagueActor) publishLeaderboard(ctx actor.Context) {
@@ -752,14 +559,17 @@ func (a *leagueActor) playerStatsPayload() (payload []byte, ok bool) {
 	return payload, true
 }
 
-func (a *leagueActor) remove() error {
-	if a.store == nil || a.league == nil {
-		return nil
+// remove deletes the league's document and drops the definition, so that
+// a create of the same id can follow.
+func (a *leagueActor) remove(leagueID string) error {
+	if a.store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), leagueStoreTimeout)
+		defer cancel()
+		if err := a.store.DeleteLeague(ctx, leagueID); err != nil {
+			return fmt.Errorf("delete league %s: %w", leagueID, err)
+		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), leagueStoreTimeout)
-	defer cancel()
-	if err := a.store.DeleteLeague(ctx, a.league.GetId()); err != nil {
-		return fmt.Errorf("delete league %s: %w", a.league.GetId(), err)
-	}
+
+	a.league, a.published, a.pending = nil, nil, nil
 	return nil
 }

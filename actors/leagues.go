@@ -1,26 +1,49 @@
 package actors
 
-// The leagues directory actor owns the set of leagues: the id → league
-// actor PID map, a copy of every definition, and the index player_id →
-// leagues whose rosters have the player. It is the parent of the league
-// actors and the only one that changes a definition, one request at a
-// time, so two edits of one league never race.
+// The leagues directory actor owns the set of leagues on its node: a copy
+// of every definition, the index player_id → leagues whose rosters have the
+// player, and, standalone, the id → league actor PID map. It is the only
+// one on its node that changes a definition, one request at a time.
+//
+// Standalone, it is the parent of the league actors. In a cluster they are
+// virtual actors (KindLeague) that its Placement locates on whichever
+// member owns them, and every node's directory has every definition. It
+// loads them from the store at start, and each directory sends the edits
+// made through it to the others as LeagueChanged. The league actor checks
+// each edit against the definition that the edit started from, so that two
+// edits of one league through two nodes never undo each other.
 //
 // It takes:
 //   - leaguesEdit (a request) from Leagues. It applies the edit to a copy,
 //     validates it and checks that every newly rostered player is known.
 //     Then the league's actor persists and applies it, and the directory
-//     updates its index and the rule set registry and replies.
+//     updates its index and the rule set registry, hands the change to the
+//     broadcast and replies. When the actor rejects the edit as a conflict,
+//     the directory takes the actor's definition and edits that instead, at
+//     most maxEditAttempts times in all.
 //   - leaguesGet and leaguesList (requests): it replies from its copies.
-//   - *leagueBoardRequest: it forwards the request to the league's actor.
+//   - *messages.LeagueBoardRequest and *messages.LeagueSnapshotRequest
+//     (requests): it forwards them to the league's actor, which replies to
+//     the requester.
 //   - *messages.PlayerUpdate from the scorer: it forwards the update to the
 //     actors of the leagues that roster the player, and to no other.
 //   - *messages.SyncFinished from the scorer, which forwards it after the
-//     updates of the cycle: it sends leaguePollEnded to every league actor.
+//     updates of the cycle: it sends *messages.LeaguePollEnded to every
+//     league actor. A league that missed one of the cycle's updates, because
+//     it could not be placed, is asked to recompute.
+//   - *messages.LeagueChanged from another node, through the league relay:
+//     it updates its copy, index and registry, and writes nothing.
+//   - *actor.DeadLetterResponse when a located league actor was gone: it
+//     drops the PID with Placement.Forget. The actor that the cluster
+//     activates next recomputes from the stored player states, so it misses
+//     no change.
 //
-// It sends leagueApply and leagueRemove to league actors and waits for
-// their replies. A store write thus holds up the directory, which is
-// acceptable for admin edits but delays forwarding while it lasts.
+// It sends *messages.LeagueApply and *messages.LeagueRemove to league
+// actors and waits for their replies. A store write thus holds up the
+// directory, which is acceptable for admin edits but delays forwarding
+// while it lasts. Its other messages to league actors name its own PID,
+// with this node's address, as the sender, so that a dead letter comes
+// back.
 
 import (
 	"context"
@@ -30,8 +53,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,85 +82,6 @@ type LeagueStore interface {
 	DeleteLeague(ctx context.Context, leagueID string) error
 }
 
-// RuleSetRegistry is the set of rule sets that the scorer computes: the
-// base rule sets (the presets) followed by one rule set per distinct
-// Fingerprint among the leagues' rule sets. The leagues directory replaces
-// it when leagues change; the scorer reads it for every delta. It is safe
-// for concurrent use.
-type RuleSetRegistry struct {
-	base      []*scoring.RuleSet
-	baseNames map[string]string // Fingerprint → base rule set name
-	current   atomic.Pointer[scoring.Scorer]
-	mu        sync.Mutex // serializes SetLeagueRuleSets
-}
-
-// NewRuleSetRegistry returns a registry of the base rule sets alone.
-func NewRuleSetRegistry(base ...*scoring.RuleSet) (*RuleSetRegistry, error) {
-	scorer, err := scoring.NewScorer(base...)
-	if err != nil {
-		return nil, fmt.Errorf("rule set registry: %w", err)
-	}
-
-	registry := &RuleSetRegistry{base: slices.Clone(base), baseNames: make(map[string]string, len(base))}
-	for _, ruleSet := range base {
-		if _, ok := registry.baseNames[ruleSet.Fingerprint()]; !ok {
-			registry.baseNames[ruleSet.Fingerprint()] = ruleSet.Name
-		}
-	}
-	registry.current.Store(scorer)
-	return registry, nil
-}
-
-// Scorer returns the current scorer. Its first BaseCount rule sets are the
-// base ones.
-func (r *RuleSetRegistry) Scorer() *scoring.Scorer {
-	return r.current.Load()
-}
-
-// BaseCount returns the number of base rule sets.
-func (r *RuleSetRegistry) BaseCount() int {
-	return len(r.base)
-}
-
-// NameOf returns the name under which the registry's scorer reports points
-// of ruleSet: the name of the base rule set with the same Fingerprint, else
-// "custom-" and the first 16 hex digits of the Fingerprint. Equal rule sets
-// of different leagues thus share one name and are computed once.
-func (r *RuleSetRegistry) NameOf(ruleSet *scoring.RuleSet) string {
-	fingerprint := ruleSet.Fingerprint()
-	if name, ok := r.baseNames[fingerprint]; ok {
-		return name
-	}
-	return "custom-" + fingerprint[:16]
-}
-
-// SetLeagueRuleSets makes the scorer compute the base rule sets and each
-// distinct rule set of ruleSets.
-func (r *RuleSetRegistry) SetLeagueRuleSets(ruleSets []*scoring.RuleSet) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-
-	all := slices.Clone(r.base)
-	names := make(map[string]bool)
-	for _, ruleSet := range ruleSets {
-		name := r.NameOf(ruleSet)
-		if _, isBase := r.baseNames[ruleSet.Fingerprint()]; isBase || names[name] {
-			continue
-		}
-		names[name] = true
-		renamed := *ruleSet
-		renamed.Name = name
-		all = append(all, &renamed)
-	}
-
-	scorer, err := scoring.NewScorer(all...)
-	if err != nil {
-		return fmt.Errorf("rule set registry: %w", err)
-	}
-	r.current.Store(scorer)
-	return nil
-}
-
 // LeaguesConfig configures StartLeagues.
 type LeaguesConfig struct {
 	Hub   *Hub
@@ -156,6 +98,17 @@ type LeaguesConfig struct {
 	// StateKeeper has, that is players with at least one stats row.
 	KnownPlayer func(ctx context.Context, playerID string) (bool, error)
 
+	// Placement, when set, makes the league actors cluster kinds that it
+	// locates, instead of the directory's children. Register the props of
+	// Leagues.Kinds with the cluster that Placement uses, send the
+	// directory the other members' LeagueChanged messages, and set
+	// Leagues.SetBroadcast.
+	Placement Placement
+
+	// Activations lists the virtual actors active on this node. Nil makes
+	// an empty registry that no gauge follows.
+	Activations *Activations
+
 	Logger *slog.Logger
 }
 
@@ -166,14 +119,20 @@ type LeaguesConfig struct {
 type Leagues struct {
 	system    *actor.ActorSystem
 	directory *actor.PID
+	broadcast *atomic.Pointer[LeagueBroadcast] // shared with the directory
 	hub       *Hub
+
+	// Kinds are the props of the cluster kind KindLeague, for the
+	// cluster's configuration.
+	Kinds map[string]*actor.Props
 }
 
 var _ messages.Snapshotter = (*Leagues)(nil)
 
-// StartLeagues reads every stored league, spawns the directory and one
-// actor per league, computes each leaderboard from the stored player states
-// and registers the leagues' rule sets.
+// StartLeagues reads every stored league, spawns the directory and
+// registers the leagues' rule sets. Standalone it also spawns one actor per
+// league, which computes its leaderboard from the stored player states. In
+// a cluster each league's actor does that when the cluster activates it.
 func StartLeagues(ctx context.Context, system *actor.ActorSystem, config LeaguesConfig) (*Leagues, error) {
 	if config.Hub == nil || config.State == nil || config.Registry == nil {
 		return nil, errors.New("start leagues: hub, state and registry are required")
@@ -187,6 +146,10 @@ func StartLeagues(ctx context.Context, system *actor.ActorSystem, config Leagues
 			return found, err
 		}
 	}
+	activations := config.Activations
+	if activations == nil {
+		activations = NewActivations(nil)
+	}
 
 	var stored []*messages.League
 	if config.Store != nil {
@@ -196,169 +159,48 @@ func StartLeagues(ctx context.Context, system *actor.ActorSystem, config Leagues
 		}
 	}
 
+	childConfig := leagueActorConfig{hub: config.Hub, state: config.State, store: config.Store,
+		registry: config.Registry, logger: config.Logger}
+	kindConfig := childConfig
+	kindConfig.definitions = newLeagueDefinitions()
+	leagues := &Leagues{
+		hub:       config.Hub,
+		system:    system,
+		broadcast: new(atomic.Pointer[LeagueBroadcast]),
+		Kinds: map[string]*actor.Props{
+			KindLeague: withActivation(newLeagueProps(kindConfig), KindLeague, activations),
+		},
+	}
+
 	started := make(chan error, 1)
-	directory := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor {
-		return &leaguesActor{config: config, stored: stored, started: started,
-			leagues: make(map[string]*leagueEntry), players: make(map[string]map[string]bool)}
-	}))
+	directory := &leaguesActor{
+		config:      config,
+		stored:      stored,
+		started:     started,
+		childProps:  newLeagueProps(childConfig),
+		definitions: kindConfig.definitions,
+		broadcast:   leagues.broadcast,
+		leagues:     make(map[string]*leagueEntry),
+		players:     make(map[string]map[string]bool),
+		missed:      make(map[string]bool),
+	}
+	leagues.directory = system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return directory }))
 	if err := <-started; err != nil {
-		system.Root.Stop(directory)
+		system.Root.Stop(leagues.directory)
 		return nil, fmt.Errorf("start leagues: %w", err)
 	}
-	return &Leagues{system: system, directory: directory, hub: config.Hub}, nil
+	return leagues, nil
 }
 
-// PID returns the directory actor, which takes the scorer's updates.
+// PID returns the directory actor, which takes the scorer's updates and
+// the other members' LeagueChanged messages.
 func (l *Leagues) PID() *actor.PID {
 	return l.directory
 }
 
-// Stop stops the directory and every league actor.
+// Stop stops the directory and, standalone, every league actor.
 func (l *Leagues) Stop() {
 	l.system.Root.Stop(l.directory)
-}
-
-// Create adds a league. Its id must be new. It returns the stored
-// definition, with defaults filled in.
-func (l *Leagues) Create(ctx context.Context, league *messages.League) (*messages.League, error) {
-	league = proto.Clone(league).(*messages.League)
-	NormalizeLeague(league)
-	return l.edit(ctx, &leaguesEdit{leagueID: league.GetId(), create: true,
-		apply: func(*messages.League) (*messages.League, func(string) string, error) {
-			return league, nil, nil
-		}})
-}
-
-// Replace replaces a league's whole definition.
-func (l *Leagues) Replace(ctx context.Context, league *messages.League) (*messages.League, error) {
-	league = proto.Clone(league).(*messages.League)
-	NormalizeLeague(league)
-	return l.edit(ctx, &leaguesEdit{leagueID: league.GetId(),
-		apply: func(*messages.League) (*messages.League, func(string) string, error) {
-			return league, nil, nil
-		}})
-}
-
-// Delete deletes a league and stops its actor.
-func (l *Leagues) Delete(ctx context.Context, leagueID string) error {
-	_, err := l.edit(ctx, &leaguesEdit{leagueID: leagueID, remove: true})
-	return err
-}
-
-// AddTeam adds a team to a league. A field error names the field of the
-// team ("id", "roster[0]").
-func (l *Leagues) AddTeam(ctx context.Context, leagueID string, team *messages.LeagueTeam) (*messages.League, error) {
-	team = proto.Clone(team).(*messages.LeagueTeam)
-	return l.edit(ctx, &leaguesEdit{leagueID: leagueID,
-		apply: func(league *messages.League) (*messages.League, func(string) string, error) {
-			league.Teams = append(league.Teams, team)
-			return league, stripPrefix(fmt.Sprintf("teams[%d].", len(league.Teams)-1)), nil
-		}})
-}
-
-// RemoveTeam removes a team from a league.
-func (l *Leagues) RemoveTeam(ctx context.Context, leagueID, teamID string) (*messages.League, error) {
-	return l.edit(ctx, &leaguesEdit{leagueID: leagueID,
-		apply: func(league *messages.League) (*messages.League, func(string) string, error) {
-			i, err := teamIndex(league, teamID)
-			if err != nil {
-				return nil, nil, err
-			}
-			league.Teams = slices.Delete(league.Teams, i, i+1)
-			return league, nil, nil
-		}})
-}
-
-// AddPlayer adds a player to a team's roster. A field error names
-// "player_id".
-func (l *Leagues) AddPlayer(ctx context.Context, leagueID, teamID, playerID string) (*messages.League, error) {
-	return l.edit(ctx, &leaguesEdit{leagueID: leagueID,
-		apply: func(league *messages.League) (*messages.League, func(string) string, error) {
-			i, err := teamIndex(league, teamID)
-			if err != nil {
-				return nil, nil, err
-			}
-			for _, other := range league.Teams {
-				if slices.Contains(other.GetRoster(), playerID) {
-					return nil, nil, invalidField("player_id", "player_id %s is already on team %q of this league", playerID, other.GetId())
-				}
-			}
-			team := league.Teams[i]
-			team.Roster = append(team.Roster, playerID)
-			field := fmt.Sprintf("teams[%d].roster[%d]", i, len(team.Roster)-1)
-			return league, func(path string) string {
-				if path == field {
-					return "player_id"
-				}
-				return path
-			}, nil
-		}})
-}
-
-// RemovePlayer removes a player from a team's roster and from the team's
-// lineups.
-func (l *Leagues) RemovePlayer(ctx context.Context, leagueID, teamID, playerID string) (*messages.League, error) {
-	return l.edit(ctx, &leaguesEdit{leagueID: leagueID,
-		apply: func(league *messages.League) (*messages.League, func(string) string, error) {
-			i, err := teamIndex(league, teamID)
-			if err != nil {
-				return nil, nil, err
-			}
-			team := league.Teams[i]
-			j := slices.Index(team.Roster, playerID)
-			if j < 0 {
-				return nil, nil, &LeagueError{Code: LeagueErrorNotFound, Field: "player_id",
-					Message: fmt.Sprintf("player_id %s is not on team %q's roster", playerID, teamID)}
-			}
-			team.Roster = slices.Delete(team.Roster, j, j+1)
-			for _, lineup := range team.Lineups {
-				lineup.Starters = slices.DeleteFunc(lineup.Starters, func(id string) bool { return id == playerID })
-			}
-			return league, nil, nil
-		}})
-}
-
-// SetLineup sets a team's starters for one week, replacing an earlier
-// lineup of that week. A field error names "week" or "starters[i]".
-func (l *Leagues) SetLineup(ctx context.Context, leagueID, teamID string, week int32, starters []string) (*messages.League, error) {
-	starters = slices.Clone(starters)
-	return l.edit(ctx, &leaguesEdit{leagueID: leagueID,
-		apply: func(league *messages.League) (*messages.League, func(string) string, error) {
-			i, err := teamIndex(league, teamID)
-			if err != nil {
-				return nil, nil, err
-			}
-			team := league.Teams[i]
-			team.Lineups = slices.DeleteFunc(team.Lineups, func(lineup *messages.LeagueLineup) bool {
-				return lineup.GetWeek() == week
-			})
-			team.Lineups = append(team.Lineups, &messages.LeagueLineup{Week: week, Starters: starters})
-			slices.SortFunc(team.Lineups, func(a, b *messages.LeagueLineup) int { return int(a.GetWeek() - b.GetWeek()) })
-			k := slices.IndexFunc(team.Lineups, func(lineup *messages.LeagueLineup) bool { return lineup.GetWeek() == week })
-			return league, stripPrefix(fmt.Sprintf("teams[%d].lineups[%d].", i, k)), nil
-		}})
-}
-
-// RemoveLineup removes a team's lineup of one week, so that its whole
-// roster counts that week.
-func (l *Leagues) RemoveLineup(ctx context.Context, leagueID, teamID string, week int32) (*messages.League, error) {
-	return l.edit(ctx, &leaguesEdit{leagueID: leagueID,
-		apply: func(league *messages.League) (*messages.League, func(string) string, error) {
-			i, err := teamIndex(league, teamID)
-			if err != nil {
-				return nil, nil, err
-			}
-			team := league.Teams[i]
-			before := len(team.Lineups)
-			team.Lineups = slices.DeleteFunc(team.Lineups, func(lineup *messages.LeagueLineup) bool {
-				return lineup.GetWeek() == week
-			})
-			if len(team.Lineups) == before {
-				return nil, nil, &LeagueError{Code: LeagueErrorNotFound, Field: "week",
-					Message: fmt.Sprintf("team %q has no lineup for week %d", teamID, week)}
-			}
-			return league, nil, nil
-		}})
 }
 
 // Get returns one league's definition.
@@ -383,34 +225,35 @@ func (l *Leagues) List(ctx context.Context) ([]*messages.League, error) {
 // Leaderboard returns a league's current LEADERBOARD_UPDATE message, with
 // each change measured against the last one published.
 func (l *Leagues) Leaderboard(ctx context.Context, leagueID string) (*messages.LeaderboardUpdateMessage, error) {
-	reply, err := l.request(ctx, &leagueBoardRequest{leagueID: leagueID})
+	reply, err := l.request(ctx, &messages.LeagueBoardRequest{LeagueId: leagueID})
 	if err != nil {
 		return nil, err
 	}
-	board := reply.(*leagueBoard)
-	if board.leagueID == "" {
-		return nil, leagueNotFound(leagueID)
+
+	switch reply := reply.(type) {
+	case *messages.LeagueBoard:
+		if reply.GetLeagueId() == "" {
+			return nil, leagueNotFound(leagueID)
+		}
+		return leaderboardMessage(reply), nil
+	case *leaguesReply:
+		return nil, reply.err
+	default:
+		return nil, fmt.Errorf("leaderboard of league %s: unexpected reply %T", leagueID, reply)
 	}
-	return &messages.LeaderboardUpdateMessage{
-		Type:     messages.TypeLeaderboardUpdate,
-		LeagueID: board.leagueID,
-		RuleSet:  board.ruleSet,
-		Season:   board.season,
-		Weeks:    board.weeks,
-		Rows:     board.rows,
-	}, nil
 }
 
-// Snapshot returns a league stream's leaderboard rows at seq, as
-// messages.Snapshotter documents: the rows of the league's last
-// LEADERBOARD_UPDATE, and none when the stream carried a LEADERBOARD_UPDATE
-// after seq, because that message carries the whole board. Other stream
-// kinds and unknown leagues return no items.
+// Snapshot returns a league stream's leaderboard rows, as
+// messages.Snapshotter documents. Other stream kinds, unknown leagues and
+// leagues whose actor cannot be reached now return no items.
 func (l *Leagues) Snapshot(ctx context.Context, kind messages.StreamKind, id string, seq uint64) ([]json.RawMessage, error) {
 	if kind != messages.StreamKind_STREAM_KIND_LEAGUE {
 		return nil, nil
 	}
-	reply, err := l.request(ctx, &leagueBoardRequest{leagueID: id, published: true})
+	reply, err := l.request(ctx, &messages.LeagueSnapshotRequest{LeagueId: id})
+	if failed, ok := reply.(*leaguesReply); ok {
+		err = failed.err
+	}
 	var leagueErr *LeagueError
 	if errors.As(err, &leagueErr) {
 		return nil, nil
@@ -418,13 +261,15 @@ func (l *Leagues) Snapshot(ctx context.Context, kind messages.StreamKind, id str
 	if err != nil {
 		return nil, err
 	}
-	board := reply.(*leagueBoard)
-	if board.leagueID == "" {
-		return nil, nil
+
+	snapshot, ok := reply.(*messages.LeagueSnapshot)
+	if !ok {
+		return nil, fmt.Errorf("snapshot of league %s: unexpected reply %T", id, reply)
 	}
 
-	// The board was read before the messages, so a LEADERBOARD_UPDATE
-	// that it already holds is among them.
+	// The board was read before the messages, so a LEADERBOARD_UPDATE that
+	// it already holds is among them, and that message carries the whole
+	// board.
 	changes, err := l.hub.changesAround(ctx, StreamKey(kind, id), seq, nil)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of league %s: %w", id, err)
@@ -432,13 +277,8 @@ func (l *Leagues) Snapshot(ctx context.Context, kind messages.StreamKind, id str
 	if changes.carriedAfter(messages.TypeLeaderboardUpdate) {
 		return nil, nil
 	}
-
-	items := make([]json.RawMessage, 0, len(board.rows))
-	for _, row := range board.rows {
-		item, err := json.Marshal(row)
-		if err != nil {
-			return nil, fmt.Errorf("snapshot of league %s: %w", id, err)
-		}
+	items := make([]json.RawMessage, 0, len(snapshot.GetItems()))
+	for _, item := range snapshot.GetItems() {
 		items = append(items, item)
 	}
 	return items, nil
@@ -471,28 +311,8 @@ func (l *Leagues) request(ctx context.Context, message any) (any, error) {
 	return reply, nil
 }
 
-func teamIndex(league *messages.League, teamID string) (int, error) {
-	i := slices.IndexFunc(league.GetTeams(), func(team *messages.LeagueTeam) bool { return team.GetId() == teamID })
-	if i < 0 {
-		return 0, &LeagueError{Code: LeagueErrorNotFound, Field: "team_id",
-			Message: fmt.Sprintf("team %q not found in league %q", teamID, league.GetId())}
-	}
-	return i, nil
-}
-
 func leagueNotFound(leagueID string) *LeagueError {
 	return &LeagueError{Code: LeagueErrorNotFound, Field: "league_id", Message: fmt.Sprintf("league %q not found", leagueID)}
-}
-
-// stripPrefix returns a relabel function that turns the league path of an
-// edited part ("teams[3].id") into the path in the request ("id").
-func stripPrefix(prefix string) func(string) string {
-	return func(path string) string {
-		if rest, ok := strings.CutPrefix(path, prefix); ok {
-			return rest
-		}
-		return path
-	}
 }
 
 // leaguesEdit is one change to a league. apply receives a copy of the
@@ -518,7 +338,7 @@ type leaguesListReply struct{ leagues []*messages.League }
 
 // leagueEntry is the directory's view of one league.
 type leagueEntry struct {
-	pid     *actor.PID
+	pid     *actor.PID // the league's actor standalone, nil in a cluster
 	league  *messages.League
 	ruleSet *scoring.RuleSet
 }
@@ -528,9 +348,23 @@ type leaguesActor struct {
 	stored  []*messages.League
 	started chan<- error
 
+	// childProps are the props of a league actor that the directory
+	// spawns as its child, standalone.
+	childProps *actor.Props
+	// definitions is the copy of every definition that a virtual league
+	// actor of this node reads when it starts. Only the directory writes
+	// it.
+	definitions *leagueDefinitions
+	// broadcast, when set, hands the edits made through this directory to
+	// the other members' directories.
+	broadcast *atomic.Pointer[LeagueBroadcast]
+
 	leagues map[string]*leagueEntry
 	// players maps a gsis_id to the ids of the leagues that roster it.
 	players map[string]map[string]bool
+	// missed are the leagues that could not be given one of the current
+	// cycle's updates. Their LeaguePollEnded requests a recompute.
+	missed map[string]bool
 }
 
 func (a *leaguesActor) Receive(ctx actor.Context) {
@@ -539,14 +373,13 @@ func (a *leaguesActor) Receive(ctx actor.Context) {
 		a.started <- a.load(ctx)
 
 	case *messages.PlayerUpdate:
-		for leagueID := range a.players[message.GetDelta().GetCurrent().GetPlayerId()] {
-			ctx.Send(a.leagues[leagueID].pid, message)
-		}
+		a.forwardUpdate(ctx, message)
 
 	case *messages.SyncFinished:
-		for _, entry := range a.leagues {
-			ctx.Send(entry.pid, &leaguePollEnded{})
-		}
+		a.endPoll(ctx)
+
+	case *actor.DeadLetterResponse:
+		a.forgetLeague(message.GetTarget())
 
 	case *leaguesEdit:
 		league, err := a.edit(ctx, message)
@@ -567,18 +400,21 @@ func (a *leaguesActor) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(&leaguesListReply{leagues: leagues})
 
-	case *leagueBoardRequest:
-		entry, ok := a.leagues[message.leagueID]
-		if !ok {
-			ctx.Respond(&leagueBoard{})
-			return
-		}
-		ctx.Forward(entry.pid)
+	case *messages.LeagueBoardRequest:
+		a.forwardRequest(ctx, message.GetLeagueId(), &messages.LeagueBoard{})
+
+	case *messages.LeagueSnapshotRequest:
+		a.forwardRequest(ctx, message.GetLeagueId(), &messages.LeagueSnapshot{})
+
+	case *messages.LeagueChanged:
+		a.adopt(message.GetLeagueId(), message.GetLeague())
 	}
 }
 
-// load spawns an actor for each stored league. A stored league that no
-// longer validates is logged and left out, and its document stays.
+// load takes every stored league. A stored league that no longer
+// validates is logged and left out, and its document stays. Standalone
+// each league gets its actor now. In a cluster the cluster activates it on
+// first use.
 func (a *leaguesActor) load(ctx actor.Context) error {
 	for _, league := range a.stored {
 		ruleSet, err := ValidateLeague(league)
@@ -586,7 +422,11 @@ func (a *leaguesActor) load(ctx actor.Context) error {
 			a.config.Logger.Error("stored league is invalid, not loaded", "league_id", league.GetId(), "error", err)
 			continue
 		}
-		if err := a.install(ctx, league, ruleSet, false); err != nil {
+		if a.config.Placement != nil {
+			a.record(league, ruleSet, nil)
+			continue
+		}
+		if err := a.install(ctx, league, ruleSet, &messages.LeagueApply{League: league}); err != nil {
 			return err
 		}
 	}
@@ -599,8 +439,79 @@ func (a *leaguesActor) load(ctx actor.Context) error {
 	return nil
 }
 
-// edit applies one change and returns the new definition.
+// forwardUpdate sends a scored update to the actor of every league that
+// rosters its player.
+func (a *leaguesActor) forwardUpdate(ctx actor.Context, update *messages.PlayerUpdate) {
+	for leagueID := range a.players[update.GetDelta().GetCurrent().GetPlayerId()] {
+		pid := a.leaguePID(leagueID)
+		if pid == nil {
+			a.missed[leagueID] = true
+			continue
+		}
+		ctx.RequestWithCustomSender(pid, update, addressable(ctx, ctx.Self()))
+	}
+}
+
+// endPoll sends every league actor the end of the cycle, after the
+// cycle's updates.
+func (a *leaguesActor) endPoll(ctx actor.Context) {
+	ids := slices.Sorted(maps.Keys(a.leagues))
+	pids := a.leaguePIDs(ids)
+	self := addressable(ctx, ctx.Self())
+
+	unplaced := 0
+	for i, leagueID := range ids {
+		if pids[i] == nil {
+			unplaced++
+			continue
+		}
+		ctx.RequestWithCustomSender(pids[i], &messages.LeaguePollEnded{Recompute: a.missed[leagueID]}, self)
+		delete(a.missed, leagueID)
+	}
+	if unplaced > 0 || len(a.missed) > 0 {
+		a.config.Logger.Warn("league actors could not be placed and recompute at a later poll end",
+			"leagues", unplaced, "missed_updates", len(a.missed))
+	}
+}
+
+// forwardRequest forwards a board or snapshot request to the league's
+// actor, which replies to the requester. It replies unknown itself for a
+// league it does not have.
+func (a *leaguesActor) forwardRequest(ctx actor.Context, leagueID string, unknown proto.Message) {
+	if _, ok := a.leagues[leagueID]; !ok {
+		ctx.Respond(unknown)
+		return
+	}
+	pid := a.leaguePID(leagueID)
+	if pid == nil {
+		ctx.Respond(&leaguesReply{err: leagueUnplaced(leagueID)})
+		return
+	}
+	ctx.Forward(pid)
+}
+
+// edit applies one change and returns the new definition. When the
+// league's actor rejects the edit because another node changed the league
+// meanwhile, it takes the actor's definition and applies the change to that.
 func (a *leaguesActor) edit(ctx actor.Context, edit *leaguesEdit) (*messages.League, error) {
+	for attempt := 1; ; attempt++ {
+		league, err := a.editOnce(ctx, edit)
+		var conflict *leagueConflict
+		if !errors.As(err, &conflict) {
+			return league, err
+		}
+
+		a.adopt(edit.leagueID, conflict.current)
+		if edit.create || attempt == maxEditAttempts {
+			return nil, conflict.err
+		}
+		a.config.Logger.Info("league changed through another node during an edit, editing it again",
+			"league_id", edit.leagueID, "attempt", attempt)
+	}
+}
+
+// editOnce applies one change to the directory's copy of the league.
+func (a *leaguesActor) editOnce(ctx actor.Context, edit *leaguesEdit) (*messages.League, error) {
 	entry, exists := a.leagues[edit.leagueID]
 	switch {
 	case edit.create && exists:
@@ -647,13 +558,18 @@ func (a *leaguesActor) edit(ctx actor.Context, edit *leaguesEdit) (*messages.Lea
 		return nil, err
 	}
 
-	if err := a.install(ctx, league, ruleSet, true); err != nil {
+	apply := &messages.LeagueApply{League: league, Persist: true, Create: edit.create}
+	if exists {
+		apply.Base = entry.league
+	}
+	if err := a.install(ctx, league, ruleSet, apply); err != nil {
 		return nil, err
 	}
 	if err := a.updateRegistry(); err != nil {
 		// The league is stored and scored by its own actor meanwhile.
 		a.config.Logger.Error("update rule set registry failed", "league_id", league.GetId(), "error", err)
 	}
+	a.broadcastChange(league.GetId(), league)
 	return proto.Clone(league).(*messages.League), nil
 }
 
@@ -687,27 +603,43 @@ func (a *leaguesActor) checkKnownPlayers(league, current *messages.League) error
 	return nil
 }
 
-// install has the league's actor (spawned when new) take the definition,
-// then updates the directory's copy and the player index.
-func (a *leaguesActor) install(ctx actor.Context, league *messages.League, ruleSet *scoring.RuleSet, persist bool) error {
+// install has the league's actor take the definition with apply, then
+// updates the directory's copy and the player index. Standalone it spawns
+// the actor of a new league.
+func (a *leaguesActor) install(ctx actor.Context, league *messages.League, ruleSet *scoring.RuleSet, apply *messages.LeagueApply) error {
 	entry, exists := a.leagues[league.GetId()]
 	pid := entry.pidOrNil()
-	if !exists {
-		pid = ctx.Spawn(newLeagueProps(leagueActorConfig{
-			hub: a.config.Hub, state: a.config.State, store: a.config.Store, logger: a.config.Logger,
-		}))
+	spawned := false
+	switch {
+	case a.config.Placement != nil:
+		if pid = a.config.Placement.Locate(league.GetId(), KindLeague); pid == nil {
+			return leagueUnplaced(league.GetId())
+		}
+	case !exists:
+		pid = ctx.Spawn(a.childProps)
+		spawned = true
 	}
 
-	apply := &leagueApply{league: league, ruleSet: ruleSet, scorerName: a.config.Registry.NameOf(ruleSet), persist: persist}
-	if err := a.requestLeague(ctx, pid, apply); err != nil {
-		if !exists {
+	if err := a.requestLeague(ctx, league.GetId(), pid, apply); err != nil {
+		if spawned {
 			ctx.Stop(pid)
 		}
 		return err
 	}
 
-	if exists {
+	a.record(league, ruleSet, pid)
+	return nil
+}
+
+// record makes league the directory's copy, indexes its players and
+// shares it with the virtual league actors. pid is the standalone league
+// actor, nil in a cluster.
+func (a *leaguesActor) record(league *messages.League, ruleSet *scoring.RuleSet, pid *actor.PID) {
+	if entry, exists := a.leagues[league.GetId()]; exists {
 		a.unindex(entry.league)
+	}
+	if a.config.Placement != nil {
+		pid = nil
 	}
 	a.leagues[league.GetId()] = &leagueEntry{pid: pid, league: league, ruleSet: ruleSet}
 	for _, team := range league.GetTeams() {
@@ -718,7 +650,7 @@ func (a *leaguesActor) install(ctx actor.Context, league *messages.League, ruleS
 			a.players[playerID][league.GetId()] = true
 		}
 	}
-	return nil
+	a.definitions.set(league)
 }
 
 func (e *leagueEntry) pidOrNil() *actor.PID {
@@ -739,27 +671,39 @@ func (a *leaguesActor) unindex(league *messages.League) {
 	}
 }
 
+// remove has the league's actor delete the league's document, then drops
+// the league from the directory and tells the other members.
 func (a *leaguesActor) remove(ctx actor.Context, entry *leagueEntry) error {
-	if err := a.requestLeague(ctx, entry.pid, &leagueRemove{}); err != nil {
+	leagueID := entry.league.GetId()
+	pid := entry.pid
+	if a.config.Placement != nil {
+		if pid = a.config.Placement.Locate(leagueID, KindLeague); pid == nil {
+			return leagueUnplaced(leagueID)
+		}
+	}
+	if err := a.requestLeague(ctx, leagueID, pid, &messages.LeagueRemove{LeagueId: leagueID}); err != nil {
 		return err
 	}
-	ctx.Stop(entry.pid)
-	a.unindex(entry.league)
-	delete(a.leagues, entry.league.GetId())
-	if err := a.updateRegistry(); err != nil {
-		a.config.Logger.Error("update rule set registry failed", "league_id", entry.league.GetId(), "error", err)
+
+	if a.config.Placement == nil {
+		ctx.Stop(pid)
 	}
+	a.drop(leagueID)
+	if err := a.updateRegistry(); err != nil {
+		a.config.Logger.Error("update rule set registry failed", "league_id", leagueID, "error", err)
+	}
+	a.broadcastChange(leagueID, nil)
 	return nil
 }
 
-// requestLeague sends a request to a league actor and waits for its
-// leagueReply.
-func (a *leaguesActor) requestLeague(ctx actor.Context, pid *actor.PID, message any) error {
-	reply, err := ctx.RequestFuture(pid, message, DefaultLeagueRequestTimeout).Result()
-	if err != nil {
-		return fmt.Errorf("league actor did not reply: %w", err)
+// drop removes a league from the directory's copy and index.
+func (a *leaguesActor) drop(leagueID string) {
+	if entry, exists := a.leagues[leagueID]; exists {
+		a.unindex(entry.league)
 	}
-	return reply.(*leagueReply).err
+	delete(a.leagues, leagueID)
+	delete(a.missed, leagueID)
+	a.definitions.remove(leagueID)
 }
 
 func (a *leaguesActor) updateRegistry() error {

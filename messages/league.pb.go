@@ -268,6 +268,549 @@ func (x *LeagueLineup) GetStarters() []string {
 	return nil
 }
 
+// LeagueApply asks a league actor to take a new definition that the leagues
+// directory validated. The actor replies with a LeagueReply.
+type LeagueApply struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	League *League                `protobuf:"bytes,1,opt,name=league,proto3" json:"league,omitempty"`
+	// persist makes the actor write the definition to the store first and
+	// keep its old definition when that write fails.
+	Persist bool `protobuf:"varint,2,opt,name=persist,proto3" json:"persist,omitempty"`
+	// create marks a new league: an actor that already has a definition
+	// rejects the apply as a conflict.
+	Create bool `protobuf:"varint,3,opt,name=create,proto3" json:"create,omitempty"`
+	// base is the definition that the edit started from. An actor whose own
+	// definition differs rejects the apply as a conflict and returns its own
+	// in LeagueReply.current, so that an edit made through one node cannot
+	// undo another node's edit. Unset, the actor does not compare.
+	Base          *League `protobuf:"bytes,4,opt,name=base,proto3" json:"base,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeagueApply) Reset() {
+	*x = LeagueApply{}
+	mi := &file_league_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeagueApply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeagueApply) ProtoMessage() {}
+
+func (x *LeagueApply) ProtoReflect() protoreflect.Message {
+	mi := &file_league_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeagueApply.ProtoReflect.Descriptor instead.
+func (*LeagueApply) Descriptor() ([]byte, []int) {
+	return file_league_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *LeagueApply) GetLeague() *League {
+	if x != nil {
+		return x.League
+	}
+	return nil
+}
+
+func (x *LeagueApply) GetPersist() bool {
+	if x != nil {
+		return x.Persist
+	}
+	return false
+}
+
+func (x *LeagueApply) GetCreate() bool {
+	if x != nil {
+		return x.Create
+	}
+	return false
+}
+
+func (x *LeagueApply) GetBase() *League {
+	if x != nil {
+		return x.Base
+	}
+	return nil
+}
+
+// LeagueRemove asks a league actor to delete its league's document and
+// drop its definition. The actor replies with a LeagueReply.
+type LeagueRemove struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LeagueId      string                 `protobuf:"bytes,1,opt,name=league_id,json=leagueId,proto3" json:"league_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeagueRemove) Reset() {
+	*x = LeagueRemove{}
+	mi := &file_league_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeagueRemove) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeagueRemove) ProtoMessage() {}
+
+func (x *LeagueRemove) ProtoReflect() protoreflect.Message {
+	mi := &file_league_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeagueRemove.ProtoReflect.Descriptor instead.
+func (*LeagueRemove) Descriptor() ([]byte, []int) {
+	return file_league_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *LeagueRemove) GetLeagueId() string {
+	if x != nil {
+		return x.LeagueId
+	}
+	return ""
+}
+
+// LeagueReply is a league actor's reply to LeagueApply and LeagueRemove.
+// error_message is empty on success. Otherwise error_code is the code of
+// an actors.LeagueError and error_field the path of the invalid field, or
+// error_code is empty for a failure that is not the request's fault, such
+// as a store error.
+type LeagueReply struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ErrorCode    string                 `protobuf:"bytes,1,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	ErrorField   string                 `protobuf:"bytes,2,opt,name=error_field,json=errorField,proto3" json:"error_field,omitempty"`
+	ErrorMessage string                 `protobuf:"bytes,3,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	// current is the actor's own definition when it rejected an apply as a
+	// conflict.
+	Current       *League `protobuf:"bytes,4,opt,name=current,proto3" json:"current,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeagueReply) Reset() {
+	*x = LeagueReply{}
+	mi := &file_league_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeagueReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeagueReply) ProtoMessage() {}
+
+func (x *LeagueReply) ProtoReflect() protoreflect.Message {
+	mi := &file_league_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeagueReply.ProtoReflect.Descriptor instead.
+func (*LeagueReply) Descriptor() ([]byte, []int) {
+	return file_league_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *LeagueReply) GetErrorCode() string {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return ""
+}
+
+func (x *LeagueReply) GetErrorField() string {
+	if x != nil {
+		return x.ErrorField
+	}
+	return ""
+}
+
+func (x *LeagueReply) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
+func (x *LeagueReply) GetCurrent() *League {
+	if x != nil {
+		return x.Current
+	}
+	return nil
+}
+
+// LeaguePollEnded tells a league actor that a sync cycle ended. The leagues
+// directory sends it after the cycle's PlayerUpdate messages.
+type LeaguePollEnded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// recompute makes the actor recompute every team from the stored player
+	// states first, because the directory could not deliver one of the
+	// cycle's updates to it.
+	Recompute     bool `protobuf:"varint,1,opt,name=recompute,proto3" json:"recompute,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaguePollEnded) Reset() {
+	*x = LeaguePollEnded{}
+	mi := &file_league_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaguePollEnded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaguePollEnded) ProtoMessage() {}
+
+func (x *LeaguePollEnded) ProtoReflect() protoreflect.Message {
+	mi := &file_league_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaguePollEnded.ProtoReflect.Descriptor instead.
+func (*LeaguePollEnded) Descriptor() ([]byte, []int) {
+	return file_league_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *LeaguePollEnded) GetRecompute() bool {
+	if x != nil {
+		return x.Recompute
+	}
+	return false
+}
+
+// LeagueBoardRequest asks a league actor for its leaderboard. It replies
+// with a LeagueBoard.
+type LeagueBoardRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LeagueId      string                 `protobuf:"bytes,1,opt,name=league_id,json=leagueId,proto3" json:"league_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeagueBoardRequest) Reset() {
+	*x = LeagueBoardRequest{}
+	mi := &file_league_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeagueBoardRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeagueBoardRequest) ProtoMessage() {}
+
+func (x *LeagueBoardRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_league_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeagueBoardRequest.ProtoReflect.Descriptor instead.
+func (*LeagueBoardRequest) Descriptor() ([]byte, []int) {
+	return file_league_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *LeagueBoardRequest) GetLeagueId() string {
+	if x != nil {
+		return x.LeagueId
+	}
+	return ""
+}
+
+// LeagueBoard is a league's current leaderboard, each change measured
+// against the last LEADERBOARD_UPDATE. An empty league_id means that the
+// actor has no definition.
+type LeagueBoard struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LeagueId      string                 `protobuf:"bytes,1,opt,name=league_id,json=leagueId,proto3" json:"league_id,omitempty"`
+	RuleSet       string                 `protobuf:"bytes,2,opt,name=rule_set,json=ruleSet,proto3" json:"rule_set,omitempty"`
+	Season        int32                  `protobuf:"varint,3,opt,name=season,proto3" json:"season,omitempty"`
+	Weeks         []int32                `protobuf:"varint,4,rep,packed,name=weeks,proto3" json:"weeks,omitempty"`
+	Rows          []*LeagueBoardRow      `protobuf:"bytes,5,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeagueBoard) Reset() {
+	*x = LeagueBoard{}
+	mi := &file_league_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeagueBoard) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeagueBoard) ProtoMessage() {}
+
+func (x *LeagueBoard) ProtoReflect() protoreflect.Message {
+	mi := &file_league_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeagueBoard.ProtoReflect.Descriptor instead.
+func (*LeagueBoard) Descriptor() ([]byte, []int) {
+	return file_league_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *LeagueBoard) GetLeagueId() string {
+	if x != nil {
+		return x.LeagueId
+	}
+	return ""
+}
+
+func (x *LeagueBoard) GetRuleSet() string {
+	if x != nil {
+		return x.RuleSet
+	}
+	return ""
+}
+
+func (x *LeagueBoard) GetSeason() int32 {
+	if x != nil {
+		return x.Season
+	}
+	return 0
+}
+
+func (x *LeagueBoard) GetWeeks() []int32 {
+	if x != nil {
+		return x.Weeks
+	}
+	return nil
+}
+
+func (x *LeagueBoard) GetRows() []*LeagueBoardRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+// LeagueBoardRow is one row of a LeagueBoard, with the fields of
+// messages.LeaderboardRow.
+type LeagueBoardRow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rank          int32                  `protobuf:"varint,1,opt,name=rank,proto3" json:"rank,omitempty"`
+	TeamId        string                 `protobuf:"bytes,2,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	TeamName      string                 `protobuf:"bytes,3,opt,name=team_name,json=teamName,proto3" json:"team_name,omitempty"`
+	Points        string                 `protobuf:"bytes,4,opt,name=points,proto3" json:"points,omitempty"`
+	Change        string                 `protobuf:"bytes,5,opt,name=change,proto3" json:"change,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeagueBoardRow) Reset() {
+	*x = LeagueBoardRow{}
+	mi := &file_league_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeagueBoardRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeagueBoardRow) ProtoMessage() {}
+
+func (x *LeagueBoardRow) ProtoReflect() protoreflect.Message {
+	mi := &file_league_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeagueBoardRow.ProtoReflect.Descriptor instead.
+func (*LeagueBoardRow) Descriptor() ([]byte, []int) {
+	return file_league_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *LeagueBoardRow) GetRank() int32 {
+	if x != nil {
+		return x.Rank
+	}
+	return 0
+}
+
+func (x *LeagueBoardRow) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *LeagueBoardRow) GetTeamName() string {
+	if x != nil {
+		return x.TeamName
+	}
+	return ""
+}
+
+func (x *LeagueBoardRow) GetPoints() string {
+	if x != nil {
+		return x.Points
+	}
+	return ""
+}
+
+func (x *LeagueBoardRow) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+// LeagueSnapshotRequest asks a league actor for the items of a SNAPSHOT of
+// its stream. It replies with a LeagueSnapshot.
+type LeagueSnapshotRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LeagueId      string                 `protobuf:"bytes,1,opt,name=league_id,json=leagueId,proto3" json:"league_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeagueSnapshotRequest) Reset() {
+	*x = LeagueSnapshotRequest{}
+	mi := &file_league_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeagueSnapshotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeagueSnapshotRequest) ProtoMessage() {}
+
+func (x *LeagueSnapshotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_league_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeagueSnapshotRequest.ProtoReflect.Descriptor instead.
+func (*LeagueSnapshotRequest) Descriptor() ([]byte, []int) {
+	return file_league_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *LeagueSnapshotRequest) GetLeagueId() string {
+	if x != nil {
+		return x.LeagueId
+	}
+	return ""
+}
+
+// LeagueSnapshot contains the items of a league stream's SNAPSHOT: each
+// leaderboard row encoded as a JSON object (messages.LeaderboardRow).
+type LeagueSnapshot struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Items         [][]byte               `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeagueSnapshot) Reset() {
+	*x = LeagueSnapshot{}
+	mi := &file_league_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeagueSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeagueSnapshot) ProtoMessage() {}
+
+func (x *LeagueSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_league_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeagueSnapshot.ProtoReflect.Descriptor instead.
+func (*LeagueSnapshot) Descriptor() ([]byte, []int) {
+	return file_league_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LeagueSnapshot) GetItems() [][]byte {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
 var File_league_proto protoreflect.FileDescriptor
 
 const file_league_proto_rawDesc = "" +
@@ -291,7 +834,41 @@ const file_league_proto_rawDesc = "" +
 	"\alineups\x18\x05 \x03(\v2\x15.nflsync.LeagueLineupR\alineups\">\n" +
 	"\fLeagueLineup\x12\x12\n" +
 	"\x04week\x18\x01 \x01(\x05R\x04week\x12\x1a\n" +
-	"\bstarters\x18\x02 \x03(\tR\bstartersB%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
+	"\bstarters\x18\x02 \x03(\tR\bstarters\"\x8d\x01\n" +
+	"\vLeagueApply\x12'\n" +
+	"\x06league\x18\x01 \x01(\v2\x0f.nflsync.LeagueR\x06league\x12\x18\n" +
+	"\apersist\x18\x02 \x01(\bR\apersist\x12\x16\n" +
+	"\x06create\x18\x03 \x01(\bR\x06create\x12#\n" +
+	"\x04base\x18\x04 \x01(\v2\x0f.nflsync.LeagueR\x04base\"+\n" +
+	"\fLeagueRemove\x12\x1b\n" +
+	"\tleague_id\x18\x01 \x01(\tR\bleagueId\"\x9d\x01\n" +
+	"\vLeagueReply\x12\x1d\n" +
+	"\n" +
+	"error_code\x18\x01 \x01(\tR\terrorCode\x12\x1f\n" +
+	"\verror_field\x18\x02 \x01(\tR\n" +
+	"errorField\x12#\n" +
+	"\rerror_message\x18\x03 \x01(\tR\ferrorMessage\x12)\n" +
+	"\acurrent\x18\x04 \x01(\v2\x0f.nflsync.LeagueR\acurrent\"/\n" +
+	"\x0fLeaguePollEnded\x12\x1c\n" +
+	"\trecompute\x18\x01 \x01(\bR\trecompute\"1\n" +
+	"\x12LeagueBoardRequest\x12\x1b\n" +
+	"\tleague_id\x18\x01 \x01(\tR\bleagueId\"\xa0\x01\n" +
+	"\vLeagueBoard\x12\x1b\n" +
+	"\tleague_id\x18\x01 \x01(\tR\bleagueId\x12\x19\n" +
+	"\brule_set\x18\x02 \x01(\tR\aruleSet\x12\x16\n" +
+	"\x06season\x18\x03 \x01(\x05R\x06season\x12\x14\n" +
+	"\x05weeks\x18\x04 \x03(\x05R\x05weeks\x12+\n" +
+	"\x04rows\x18\x05 \x03(\v2\x17.nflsync.LeagueBoardRowR\x04rows\"\x8a\x01\n" +
+	"\x0eLeagueBoardRow\x12\x12\n" +
+	"\x04rank\x18\x01 \x01(\x05R\x04rank\x12\x17\n" +
+	"\ateam_id\x18\x02 \x01(\tR\x06teamId\x12\x1b\n" +
+	"\tteam_name\x18\x03 \x01(\tR\bteamName\x12\x16\n" +
+	"\x06points\x18\x04 \x01(\tR\x06points\x12\x16\n" +
+	"\x06change\x18\x05 \x01(\tR\x06change\"4\n" +
+	"\x15LeagueSnapshotRequest\x12\x1b\n" +
+	"\tleague_id\x18\x01 \x01(\tR\bleagueId\"&\n" +
+	"\x0eLeagueSnapshot\x12\x14\n" +
+	"\x05items\x18\x01 \x03(\fR\x05itemsB%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
 
 var (
 	file_league_proto_rawDescOnce sync.Once
@@ -305,20 +882,33 @@ func file_league_proto_rawDescGZIP() []byte {
 	return file_league_proto_rawDescData
 }
 
-var file_league_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_league_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_league_proto_goTypes = []any{
-	(*League)(nil),       // 0: nflsync.League
-	(*LeagueTeam)(nil),   // 1: nflsync.LeagueTeam
-	(*LeagueLineup)(nil), // 2: nflsync.LeagueLineup
+	(*League)(nil),                // 0: nflsync.League
+	(*LeagueTeam)(nil),            // 1: nflsync.LeagueTeam
+	(*LeagueLineup)(nil),          // 2: nflsync.LeagueLineup
+	(*LeagueApply)(nil),           // 3: nflsync.LeagueApply
+	(*LeagueRemove)(nil),          // 4: nflsync.LeagueRemove
+	(*LeagueReply)(nil),           // 5: nflsync.LeagueReply
+	(*LeaguePollEnded)(nil),       // 6: nflsync.LeaguePollEnded
+	(*LeagueBoardRequest)(nil),    // 7: nflsync.LeagueBoardRequest
+	(*LeagueBoard)(nil),           // 8: nflsync.LeagueBoard
+	(*LeagueBoardRow)(nil),        // 9: nflsync.LeagueBoardRow
+	(*LeagueSnapshotRequest)(nil), // 10: nflsync.LeagueSnapshotRequest
+	(*LeagueSnapshot)(nil),        // 11: nflsync.LeagueSnapshot
 }
 var file_league_proto_depIdxs = []int32{
 	1, // 0: nflsync.League.teams:type_name -> nflsync.LeagueTeam
 	2, // 1: nflsync.LeagueTeam.lineups:type_name -> nflsync.LeagueLineup
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	0, // 2: nflsync.LeagueApply.league:type_name -> nflsync.League
+	0, // 3: nflsync.LeagueApply.base:type_name -> nflsync.League
+	0, // 4: nflsync.LeagueReply.current:type_name -> nflsync.League
+	9, // 5: nflsync.LeagueBoard.rows:type_name -> nflsync.LeagueBoardRow
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_league_proto_init() }
@@ -332,7 +922,7 @@ func file_league_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_league_proto_rawDesc), len(file_league_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

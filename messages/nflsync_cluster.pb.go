@@ -219,11 +219,69 @@ func (*RelayBarrier) Descriptor() ([]byte, []int) {
 	return file_nflsync_cluster_proto_rawDescGZIP(), []int{3}
 }
 
+// LeagueChanged tells the leagues directory of another node that a league
+// was created, edited or deleted through this node's REST API, after the
+// league's actor stored the change. The receiving directory updates its copy
+// of the definition, its player index and its rule set registry, and writes
+// nothing to the store.
+type LeagueChanged struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	LeagueId string                 `protobuf:"bytes,1,opt,name=league_id,json=leagueId,proto3" json:"league_id,omitempty"`
+	// league is the new definition, unset when the league was deleted.
+	League        *League `protobuf:"bytes,2,opt,name=league,proto3" json:"league,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeagueChanged) Reset() {
+	*x = LeagueChanged{}
+	mi := &file_nflsync_cluster_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeagueChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeagueChanged) ProtoMessage() {}
+
+func (x *LeagueChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_nflsync_cluster_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeagueChanged.ProtoReflect.Descriptor instead.
+func (*LeagueChanged) Descriptor() ([]byte, []int) {
+	return file_nflsync_cluster_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *LeagueChanged) GetLeagueId() string {
+	if x != nil {
+		return x.LeagueId
+	}
+	return ""
+}
+
+func (x *LeagueChanged) GetLeague() *League {
+	if x != nil {
+		return x.League
+	}
+	return nil
+}
+
 var File_nflsync_cluster_proto protoreflect.FileDescriptor
 
 const file_nflsync_cluster_proto_rawDesc = "" +
 	"\n" +
-	"\x15nflsync_cluster.proto\x12\anflsync\x1a\rnflsync.proto\"B\n" +
+	"\x15nflsync_cluster.proto\x12\anflsync\x1a\fleague.proto\x1a\rnflsync.proto\"B\n" +
 	"\x0eRelayedPublish\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x18\n" +
 	"\apayload\x18\x02 \x01(\fR\apayload\"G\n" +
@@ -231,7 +289,10 @@ const file_nflsync_cluster_proto_rawDesc = "" +
 	"\aupdates\x18\x01 \x03(\v2\x15.nflsync.PlayerUpdateR\aupdates\".\n" +
 	"\x16PlayerUpdatesPublished\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\"\x0e\n" +
-	"\fRelayBarrierB%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
+	"\fRelayBarrier\"U\n" +
+	"\rLeagueChanged\x12\x1b\n" +
+	"\tleague_id\x18\x01 \x01(\tR\bleagueId\x12'\n" +
+	"\x06league\x18\x02 \x01(\v2\x0f.nflsync.LeagueR\x06leagueB%Z#github.com/nflsync/nflsync/messagesb\x06proto3"
 
 var (
 	file_nflsync_cluster_proto_rawDescOnce sync.Once
@@ -245,21 +306,24 @@ func file_nflsync_cluster_proto_rawDescGZIP() []byte {
 	return file_nflsync_cluster_proto_rawDescData
 }
 
-var file_nflsync_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_nflsync_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_nflsync_cluster_proto_goTypes = []any{
 	(*RelayedPublish)(nil),         // 0: nflsync.RelayedPublish
 	(*PublishPlayerUpdates)(nil),   // 1: nflsync.PublishPlayerUpdates
 	(*PlayerUpdatesPublished)(nil), // 2: nflsync.PlayerUpdatesPublished
 	(*RelayBarrier)(nil),           // 3: nflsync.RelayBarrier
-	(*PlayerUpdate)(nil),           // 4: nflsync.PlayerUpdate
+	(*LeagueChanged)(nil),          // 4: nflsync.LeagueChanged
+	(*PlayerUpdate)(nil),           // 5: nflsync.PlayerUpdate
+	(*League)(nil),                 // 6: nflsync.League
 }
 var file_nflsync_cluster_proto_depIdxs = []int32{
-	4, // 0: nflsync.PublishPlayerUpdates.updates:type_name -> nflsync.PlayerUpdate
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	5, // 0: nflsync.PublishPlayerUpdates.updates:type_name -> nflsync.PlayerUpdate
+	6, // 1: nflsync.LeagueChanged.league:type_name -> nflsync.League
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_nflsync_cluster_proto_init() }
@@ -267,6 +331,7 @@ func file_nflsync_cluster_proto_init() {
 	if File_nflsync_cluster_proto != nil {
 		return
 	}
+	file_league_proto_init()
 	file_nflsync_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -274,7 +339,7 @@ func file_nflsync_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nflsync_cluster_proto_rawDesc), len(file_nflsync_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

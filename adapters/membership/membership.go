@@ -8,6 +8,9 @@
 //   - keeps the nflsync_cluster_members gauge equal to the member count;
 //   - relays what its hub publishes to the hub relay actor of every other
 //     member, which publishes it to that member's sessions;
+//   - sends every league change made through its REST API to the league
+//     relay actor of every other member, which hands it to that member's
+//     leagues directory;
 //   - decides whether it is the one node that polls the source: the member
 //     with the lowest id, among members that see more than half of the
 //     configured peers.
@@ -18,6 +21,10 @@ package membership
 // actors.Hub.PublishRelayed, and it answers each *messages.RelayBarrier
 // request with the same message, which tells the sender that everything it
 // relayed before arrived.
+//
+// The league relay actor owns nothing either: it takes
+// *messages.LeagueChanged from other members and sends each to this node's
+// leagues directory. It sends nothing back.
 
 import (
 	"errors"
@@ -47,6 +54,10 @@ import (
 // RelayName is the name of the hub relay actor on every member, so that a
 // member addresses another's relay as actor.NewPID(address, RelayName).
 const RelayName = "hub-relay"
+
+// LeagueRelayName is the name of the league relay actor on every member,
+// addressed as actor.NewPID(address, LeagueRelayName).
+const LeagueRelayName = "league-relay"
 
 // RefreshInterval is how often the provider polls the peers. A member that
 // stops responding leaves the topology on the next poll after it stopped,
@@ -81,6 +92,11 @@ type Config struct {
 	Peers []string
 
 	Hub *actors.Hub
+
+	// Leagues, when set, is this node's leagues directory: it receives the
+	// league changes made through the other members, and its changes go
+	// to them.
+	Leagues *actors.Leagues
 
 	// Kinds are the props of the cluster kinds this member can activate,
 	// by kind name; every member must register the same kinds.
@@ -214,6 +230,16 @@ func Start(system *actor.ActorSystem, config Config) (*Node, error) {
 	}
 	config.Hub.SetRelay(node.relay)
 	config.Hub.SetRelayBarrier(node.barrier)
+	if config.Leagues != nil {
+		if _, err := system.Root.SpawnNamed(actor.PropsFromFunc(func(ctx actor.Context) {
+			if changed, ok := ctx.Message().(*messages.LeagueChanged); ok {
+				ctx.Send(config.Leagues.PID(), changed)
+			}
+		}), LeagueRelayName); err != nil {
+			return nil, fmt.Errorf("spawn league relay: %w", err)
+		}
+		config.Leagues.SetBroadcast(node.broadcastLeague)
+	}
 	if config.Placement != nil {
 		config.Placement.bind(member)
 	}
@@ -261,6 +287,23 @@ func (n *Node) barrier(timeout time.Duration) error {
 		}
 	}
 	return errors.Join(failed...)
+}
+
+// broadcastLeague sends one league change to the league relay of every
+// other member.
+//
+// NOTE: a starting member loads the leagues from the store before it joins,
+// and this node sends it changes only once it sees it in the topology. A
+// change stored in between never reaches that member's directory, which
+// serves the older definition until the league's next edit or its restart.
+func (n *Node) broadcastLeague(change *messages.LeagueChanged) {
+	n.mu.Lock()
+	others := n.others
+	n.mu.Unlock()
+
+	for _, address := range others {
+		n.system.Root.Send(actor.NewPID(address, LeagueRelayName), change)
+	}
 }
 
 // topologyChanged updates the relay targets, the member count and, when it
@@ -366,5 +409,8 @@ func (n *Node) Stop() {
 	close(n.done)
 	<-n.finished
 	n.config.Hub.SetRelay(nil)
+	if n.config.Leagues != nil {
+		n.config.Leagues.SetBroadcast(nil)
+	}
 	n.cluster.Shutdown(true)
 }

@@ -176,6 +176,7 @@ func startNodes(t *testing.T, binary, mongoURI, hazelcastAddress string, specs [
 			"NFL_SYNC_CLUSTER_PROVIDER_PORT="+strconv.Itoa(spec.providerPort),
 			"NFL_SYNC_CLUSTER_PEERS="+strings.Join(peers, ","),
 			"NFL_SYNC_LOG_LEVEL=info",
+			"NFL_SYNC_ADMIN_API_KEY="+testAdminKey,
 		)
 		if err := node.command.Start(); err != nil {
 			t.Fatalf("start %s: %v", node.name, err)
@@ -460,7 +461,9 @@ func seasonReference(t *testing.T, playerID string) map[int]string {
 // TestClusterFailover runs three nodes on the 2024 replay with clients on
 // every node, kills the polling node mid-season and checks that polling
 // moves, that every client ends with every week's points and that no
-// client receives a week twice on one connection.
+// client receives a week twice on one connection. It also follows a league
+// created through another node than the polling node to its final
+// leaderboard.
 func TestClusterFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Hazelcast, FerretDB and three nflsync processes")
@@ -479,6 +482,16 @@ func TestClusterFailover(t *testing.T) {
 	// while cycles are relayed, which the check of SNAPSHOT repeats below
 	// covers.
 	polling := waitForOnePoller(t, nodes)
+
+	// A league is created through a node that does not poll, read through
+	// the polling node and followed on the third node, which survives.
+	var others []*clusterNode
+	for _, node := range nodes {
+		if node != polling {
+			others = append(others, node)
+		}
+	}
+	leagueCheck := startClusterLeagueCheck(t, others[0], polling, others[1])
 
 	// Clients follow two players, one follower per player on every node.
 	players := []string{mahomesID, "00-0034857"}
@@ -519,6 +532,7 @@ func TestClusterFailover(t *testing.T) {
 		playerActorsBefore[node.name], _ = node.scrape(playerActorsMetric)
 	}
 	t.Logf("player actors before the kill, by node: %v", playerActorsBefore)
+	t.Logf("league actors before the kill, by node: %v", leagueActors(nodes))
 	for _, node := range nodes {
 		if playerActorsBefore[node.name] == 0 {
 			t.Errorf("%s has no player actors before the kill: the cluster does not spread them", node.name)
@@ -585,6 +599,10 @@ func TestClusterFailover(t *testing.T) {
 		}
 		follower.mu.Unlock()
 	}
+
+	// The league's client gets the whole season's totals, although the
+	// league's actor may have run on the killed node.
+	leagueCheck.wait(t, nodes, 3*time.Minute)
 
 	// Exactly one node polls after the failover, too.
 	if growing := pollingNodes(nodes, 3*time.Second); len(growing) != 1 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -136,7 +137,18 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	if err != nil {
 		return err
 	}
-	leagues, err := startLeagues(ctx, system, hub, state, registry, source, logger)
+
+	// In a cluster the player, game and league actors are virtual actors
+	// that the placement locates on the member that owns them.
+	var placement *membership.Placement
+	var actorPlacement actors.Placement
+	if cfg.ClusterName != "" {
+		placement = membership.NewPlacement()
+		actorPlacement = placement
+	}
+	activations := actors.NewActivations(recorder.VirtualActors)
+
+	leagues, err := startLeagues(ctx, system, hub, state, registry, source, actorPlacement, activations, logger)
 	if err != nil {
 		return err
 	}
@@ -149,15 +161,6 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	}
 	if live != nil {
 		listeners = append(listeners, live.PID())
-	}
-
-	// In a cluster the player and game actors are virtual actors that the
-	// placement locates on the member that owns them.
-	var placement *membership.Placement
-	var pipelinePlacement actors.Placement
-	if cfg.ClusterName != "" {
-		placement = membership.NewPlacement()
-		pipelinePlacement = placement
 	}
 
 	pipeline, err := actors.StartPipeline(system, actors.PipelineConfig{
@@ -173,8 +176,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		LiveInterval:      cfg.Interval,
 		OffseasonInterval: cfg.OffseasonInterval,
 		Polling:           cfg.Enabled && cfg.ClusterName == "",
-		Placement:         pipelinePlacement,
-		Activations:       actors.NewActivations(recorder.VirtualActors),
+		Placement:         actorPlacement,
+		Activations:       activations,
 		Logger:            logger,
 		CycleListeners:    listeners,
 	})
@@ -207,8 +210,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		// Until the node reaches a majority of its peers it gets no
 		// changes, so WebSocket upgrades are rejected.
 		sessions.Isolate(1, len(cfg.ClusterPeers))
-		if node, err = joinCluster(ctx, cfg, system, hub, pipeline, placement, sessions, source, state.store, recorder,
-			readiness, stopServe, logger); err != nil {
+		if node, err = joinCluster(ctx, cfg, system, hub, pipeline, leagues, placement, sessions, source, state.store,
+			recorder, readiness, stopServe, logger); err != nil {
 			return err
 		}
 		// Leaving the cluster first lets another node take over polling
@@ -253,8 +256,12 @@ func exitAfter(timeout time.Duration, logger *slog.Logger) {
 // seeing one after it had one, sessions tells its clients with NODE_STATUS
 // and closes them, and stop ends the process with errClusterIsolated.
 func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hub *actors.Hub, pipeline *actors.Pipeline,
-	placement *membership.Placement, sessions *websocket.Handler, source messages.Source, store messages.Store, recorder *metrics.Metrics,
-	readiness *metrics.Readiness, stop context.CancelCauseFunc, logger *slog.Logger) (*membership.Node, error) {
+	leagues *actors.Leagues, placement *membership.Placement, sessions *websocket.Handler, source messages.Source,
+	store messages.Store, recorder *metrics.Metrics, readiness *metrics.Readiness, stop context.CancelCauseFunc,
+	logger *slog.Logger) (*membership.Node, error) {
+	kinds := maps.Clone(pipeline.Kinds)
+	maps.Copy(kinds, leagues.Kinds)
+
 	var hadQuorum atomic.Bool
 	node, err := membership.Start(system, membership.Config{
 		Name:         cfg.ClusterName,
@@ -262,7 +269,8 @@ func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hu
 		ProviderPort: cfg.ClusterProviderPort,
 		Peers:        cfg.ClusterPeers,
 		Hub:          hub,
-		Kinds:        pipeline.Kinds,
+		Leagues:      leagues,
+		Kinds:        kinds,
 		Placement:    placement,
 		Logger:       logger,
 
@@ -309,9 +317,11 @@ func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hu
 // startLeagues starts the leagues directory over the stored leagues. A
 // roster entry counts as a known player when the StateKeeper has the
 // player's stats, the store's roster has the gsis_id, or the replay's
-// roster file lists it.
+// roster file lists it. With a placement the league actors are the cluster
+// kind actors.KindLeague.
 func startLeagues(ctx context.Context, system *actor.ActorSystem, hub *actors.Hub, state *stateServices,
-	registry *actors.RuleSetRegistry, source messages.Source, logger *slog.Logger) (*actors.Leagues, error) {
+	registry *actors.RuleSetRegistry, source messages.Source, placement actors.Placement, activations *actors.Activations,
+	logger *slog.Logger) (*actors.Leagues, error) {
 	replayRoster := make(map[string]bool)
 	if replay, ok := source.(*nflverse.Replay); ok {
 		for _, entry := range replay.Roster() {
@@ -321,6 +331,7 @@ func startLeagues(ctx context.Context, system *actor.ActorSystem, hub *actors.Hu
 	store, _ := state.store.(*mongo.Store)
 
 	config := actors.LeaguesConfig{Hub: hub, State: state.keeper, Registry: registry, Logger: logger,
+		Placement: placement, Activations: activations,
 		KnownPlayer: func(ctx context.Context, playerID string) (bool, error) {
 			if _, found, err := state.keeper.PeekPlayer(ctx, playerID); found || err != nil {
 				return found, err
