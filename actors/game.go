@@ -32,7 +32,8 @@ package actors
 //     game, and for a game of the current week to the scoreboard stream,
 //     through the hub, when the game changed.
 //   - the game to the StateKeeper after every change, with the detection
-//     time of its last announced change.
+//     time of its last announced change. In a cluster it does so only once
+//     every other node's hub relay received the message (Hub.WaitRelayed).
 
 import (
 	"context"
@@ -124,28 +125,47 @@ func (a *gameActor) update(ctx actor.Context, currentSeason, currentWeek int32) 
 		}
 	}
 
-	a.game = game
-	a.detected = a.now().UnixNano()
-	a.state.PutGame(stampGame(game, a.detected))
+	detected := a.now().UnixNano()
 	a.metrics.Deltas.WithLabelValues(metrics.DeltaGame).Inc()
 	delta := &messages.GameDelta{
 		Current:          game,
 		Changes:          changes,
 		FirstSeen:        !seen,
-		DetectedUnixNano: a.detected,
+		DetectedUnixNano: detected,
 	}
 
 	payload, err := messages.EncodeGameScores(delta)
 	if err != nil {
 		a.logger.Error("encode GAME_SCORES failed", "game_id", a.gameID, "error", err)
+		a.commit(game, detected)
 		return 1
 	}
-	version := itemVersion{key: gameItem(a.gameID), detected: a.detected}
+	version := itemVersion{key: gameItem(a.gameID), detected: detected}
 	a.hub.publishChange(ctx, StreamKey(messages.StreamKind_STREAM_KIND_GAME, a.gameID), payload, version)
 	if game.GetSeason() == currentSeason && game.GetWeek() == currentWeek {
 		a.hub.publishChange(ctx, StreamKey(messages.StreamKind_STREAM_KIND_SCOREBOARD, ScoreboardID), payload, version)
 	}
+
+	// In a cluster the game is kept only once every other node received
+	// the message, so that a node that dies before its hub relayed it
+	// cannot lose the change: the actor activated again on a survivor
+	// finds it again, and the hubs that had it drop the repeat. Standalone,
+	// WaitRelayed returns at once.
+	if err := a.hub.WaitRelayed(relayConfirmTimeout); err != nil {
+		a.logger.Warn("other nodes did not confirm the game's message, keeping the old game for the next poll",
+			"game_id", a.gameID, "error", err)
+		return 1
+	}
+	a.commit(game, detected)
 	return 1
+}
+
+// commit keeps game as the game that clients saw last and hands it to the
+// StateKeeper.
+func (a *gameActor) commit(game *messages.Game, detected int64) {
+	a.game = game
+	a.detected = detected
+	a.state.PutGame(stampGame(game, detected))
 }
 
 func (a *gameActor) rehydrate() {

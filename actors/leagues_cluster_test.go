@@ -242,7 +242,8 @@ func TestClusterLeaguesRouteToPlacedActors(t *testing.T) {
 	if len(board.Rows) != 2 || board.Rows[0].TeamID != "b" || board.Rows[0].Points != "7.00" {
 		t.Errorf("Leaderboard rows %+v, want b with 7.00 first", board.Rows)
 	}
-	items, err := f.leagues.Snapshot(context.Background(), messages.StreamKind_STREAM_KIND_LEAGUE, "l")
+	items, err := f.leagues.Snapshot(context.Background(), messages.StreamKind_STREAM_KIND_LEAGUE, "l",
+		f.hub.Seq(StreamKey(messages.StreamKind_STREAM_KIND_LEAGUE, "l")))
 	if err != nil || len(items) != 2 {
 		t.Errorf("Snapshot: %d items, error %v, want 2 rows", len(items), err)
 	}

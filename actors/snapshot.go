@@ -162,15 +162,40 @@ func (s *Snapshots) games(ctx context.Context, stream string, seq uint64, gameID
 		return nil, fmt.Errorf("snapshot of %s: %w", stream, err)
 	}
 
+	// The stream may have carried a newer game than the mirror has: a game
+	// actor writes the mirror only after every node received its message.
+	newer := changes.newerGames(versions)
+
 	items := make([]json.RawMessage, 0, len(games))
 	for i, game := range games {
 		if later, known := changes.after(versions[i]); known && len(later) > 0 {
 			continue
 		}
 
-		item, err := json.Marshal(messages.NewGameScoreData(&messages.GameDelta{Current: game}))
+		data := messages.NewGameScoreData(&messages.GameDelta{Current: game})
+		if carried, ok := newer[game.GetGameId()]; ok {
+			data = carried
+		}
+		item, err := json.Marshal(data)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of game_id %s: %w", game.GetGameId(), err)
+		}
+		items = append(items, item)
+	}
+
+	// A game that the mirror does not have yet but the stream carried.
+	found := make(map[string]bool, len(games))
+	for _, game := range games {
+		found[game.GetGameId()] = true
+	}
+	for _, gameID := range gameIDs {
+		carried, ok := newer[gameID]
+		if !ok || found[gameID] {
+			continue
+		}
+		item, err := json.Marshal(carried)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot of game_id %s: %w", gameID, err)
 		}
 		items = append(items, item)
 	}

@@ -73,6 +73,9 @@ type decodedChange struct {
 
 	// player is the PLAYER_UPDATE's data, nil for a game.
 	player *messages.PlayerUpdateData
+
+	// game is the game's entry of the GAME_SCORES, nil for a player.
+	game *messages.GameScoreData
 }
 
 // changesAround waits until the hub has published or skipped each version
@@ -190,7 +193,7 @@ func decodeChanges(list []*StreamMessage) []decodedChange {
 			})
 		}
 		for _, game := range payload.Deltas {
-			changes = append(changes, decodedChange{key: gameItem(game.GameID), detected: unixNano(game.DetectedAt)})
+			changes = append(changes, decodedChange{key: gameItem(game.GameID), detected: unixNano(game.DetectedAt), game: game})
 		}
 	}
 	return changes
@@ -378,7 +381,7 @@ func snapshotItemOf(change *messages.PlayerUpdateData) *messages.PlayerUpdateDat
 	item := *change
 	item.Stats = maps.Clone(change.Stats)
 	item.Points = maps.Clone(change.Points)
-	item.Previous, item.PreviousPoints = nil, nil
+	item.Previous, item.PreviousPoints = map[string]*string{}, nil
 	item.FirstSeen, item.Correction = true, false
 	item.DetectedAt = time.Time{}
 	return &item
@@ -415,4 +418,27 @@ func applyPlayerUpdate(item, change *messages.PlayerUpdateData) {
 
 	item.Points = maps.Clone(change.Points)
 	item.Provisional = change.Provisional
+}
+
+// newerGames returns, by game_id, the newest game that the stream carried up
+// to seq when it is newer than the version read of that game, as a snapshot
+// item. A GAME_SCORES entry carries the whole game, so it replaces the item.
+func (c *streamChanges) newerGames(versions []itemVersion) map[string]*messages.GameScoreData {
+	read := make(map[itemKey]int64, len(versions))
+	for _, version := range versions {
+		read[version.key] = version.detected
+	}
+
+	newer := make(map[string]*messages.GameScoreData)
+	for _, change := range decodeChanges(c.hub.historyUpTo(c.stream, c.seq)) {
+		if change.game == nil || change.detected <= read[change.key] {
+			continue
+		}
+		item := *change.game
+		item.Previous = map[string]*string{}
+		item.FirstSeen = false
+		item.DetectedAt = time.Time{}
+		newer[item.GameID] = &item
+	}
+	return newer
 }

@@ -567,3 +567,58 @@ func TestSnapshotAndMessagesAgreeUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotRollsForwardUnkeptChanges has the stream carry a first-seen
+// week and a correction of it that the mirror does not have, as when a
+// player actor's changes were published but never confirmed. The SNAPSHOT
+// must hold the corrected week, because no later message carries it again
+// to this session.
+func TestSnapshotRollsForwardUnkeptChanges(t *testing.T) {
+	f := newSnapshotFixture(t)
+	before := quarterbackWeek("KC", "passing_tds", "1", "passing_yards", "200")
+	after := quarterbackWeek("KAN", "passing_yards", "262", "rushing_yards", "15")
+	first := f.storeWeek(t, nil, before, 2*time.Second)
+	correction := f.storeWeek(t, before, after, time.Second)
+	f.hub.PublishBatch(f.system.Root, []Publication{first, correction})
+
+	// The mirror lost both: the actor kept neither.
+	f.keeper.PutPlayer(&messages.PlayerState{PlayerId: snapshotTestPlayer}, nil)
+
+	conn := f.subscribe(t, messages.StreamKind_STREAM_KIND_PLAYER, snapshotTestPlayer)
+	sessionTestEventually(t, "ACK and SNAPSHOT", func() bool { return len(conn.sent()) == 2 })
+
+	decoded := decodeSessionTestMessages(t, conn.sent())
+	checkPositions(t, decoded, 2)
+	weeks := snapshotWeeks(t, decoded[1])
+	if len(weeks) != 1 {
+		t.Fatalf("SNAPSHOT has %d weeks, want week 5 only", len(weeks))
+	}
+	if got, want := weeks[5], f.snapshotItemOf(t, after); !reflect.DeepEqual(got, want) {
+		t.Errorf("SNAPSHOT week 5 = %v, want the corrected row %v", got, want)
+	}
+}
+
+// TestSnapshotRollsForwardCorrectionOverOlderMirror has the mirror hold a
+// week as first seen while the stream also carried its correction.
+func TestSnapshotRollsForwardCorrectionOverOlderMirror(t *testing.T) {
+	f := newSnapshotFixture(t)
+	before := quarterbackWeek("KC", "passing_tds", "1", "passing_yards", "200")
+	after := quarterbackWeek("KAN", "passing_yards", "262", "rushing_yards", "15")
+	first := f.storeWeek(t, nil, before, 2*time.Second)
+	correction := f.storeWeek(t, before, after, time.Second)
+	f.hub.PublishBatch(f.system.Root, []Publication{first, correction})
+
+	// The mirror keeps the first version only.
+	f.keeper.PutPlayer(&messages.PlayerState{PlayerId: snapshotTestPlayer, Weeks: []*messages.PlayerWeek{
+		stampPlayerWeek(before, first.version.detected),
+	}}, nil)
+
+	conn := f.subscribe(t, messages.StreamKind_STREAM_KIND_PLAYER, snapshotTestPlayer)
+	sessionTestEventually(t, "ACK and SNAPSHOT", func() bool { return len(conn.sent()) == 2 })
+
+	decoded := decodeSessionTestMessages(t, conn.sent())
+	checkPositions(t, decoded, 2)
+	if got, want := snapshotWeeks(t, decoded[1])[5], f.snapshotItemOf(t, after); !reflect.DeepEqual(got, want) {
+		t.Errorf("SNAPSHOT week 5 = %v, want the corrected row %v", got, want)
+	}
+}
