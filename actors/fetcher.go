@@ -4,8 +4,8 @@ package actors
 // the source off its mailbox, hands each player's rows and each game to the
 // actor that owns it, and reports the finished cycle. Standalone, it is the
 // parent and supervisor of the player and game actors. In a cluster they
-// are virtual actors (KindPlayer, KindGame) that its Placement locates on
-// whichever member owns them; it is then the parent of the roster and
+// are virtual actors (KindPlayer, KindGame), which its Placement locates on
+// whichever member owns them. It is then the parent of the roster and
 // injury actors only.
 //
 // It takes:
@@ -225,7 +225,7 @@ func (a *fetcherActor) remirror(ctx actor.Context, message *messages.Remirror) {
 
 // forgetLocated handles a located actor that was gone when its Observe
 // message arrived. Its rows of this cycle are lost for now, so it counts as
-// done; the next cycle sends them again to an actor that the cluster
+// done. The next cycle sends them again to an actor that the cluster
 // activates anew, and that actor finds the same changes.
 func (a *fetcherActor) forgetLocated(ctx actor.Context, target *actor.PID) {
 	if a.placement == nil || target == nil {
@@ -340,9 +340,9 @@ func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapsh
 
 // locateConcurrency bounds the Placement.Locate calls in flight. A call
 // that finds no cached PID is a request to the owning member, so a cycle
-// after a failover makes one per player; running them in parallel hides
-// the round trips, and the bound keeps the owners' placement actors from
-// being flooded.
+// after a failover makes one per player. Running them in parallel hides the
+// round trips, and the bound keeps the owners' placement actors from being
+// flooded.
 const locateConcurrency = 16
 
 // locate returns the PID of each item's virtual actor of kind, in the order
