@@ -220,6 +220,10 @@ type hubStream struct {
 	// items holds, per item of the stream, the newest published version
 	// and, while the hub has a relay, the last content hash (hub_items.go).
 	items map[itemKey]*itemRecord
+
+	// skippedUpTo is the newest detection time of a change that a
+	// publisher skipped because the stream was not active (activeOrSkip).
+	skippedUpTo int64
 }
 
 // hubSessionKey identifies a session by value, so that two *actor.PID values for

@@ -5,18 +5,19 @@ import (
 )
 
 // The hub records, per stream and per snapshot item, the detection time of
-// the newest change that it published, or that it skipped because the
-// stream had no subscriber (activeOrSkip). The mirror holds each item's version
+// the newest change that it published, and per stream the newest change
+// that it skipped because the stream had no subscriber (activeOrSkip). The mirror holds each item's version
 // with the same time, so a snapshot can tell a version that the stream
 // already carried from one whose message is still on its way (snapshot.go).
 // With a relay, the same records hold the content hashes that catch
 // repeated payloads (hub_dedupe.go).
 //
-// Cost: one record per item changed since the hub started, on every stream
-// whose player or game changed, followed or not, kept for the life of the
-// hub. BenchmarkHubItemRecords measured about 140 bytes per record (Go 1.26,
-// 2-core Xeon), which for the 18,981 player-weeks of the 2024 weekly file is
-// about 2.7 MB.
+// Cost: one record per item published since the hub started, kept for the
+// life of the hub. BenchmarkHubItemRecords measured about 140 bytes per
+// record (Go 1.26, 2-core Xeon). A standalone hub publishes only the streams
+// that have or had subscribers, and keeps one time per skipped stream. A
+// hub with a relay publishes every stream, which for the 18,981
+// player-weeks of the 2024 weekly file is about 2.7 MB.
 
 // itemKey names one item of a stream: a message type, with the season and
 // week of a player's row (PLAYER_UPDATE, ROSTER_UPDATE, INJURY_UPDATE) or
@@ -107,8 +108,12 @@ func (h *Hub) activeOrSkip(stream string, version itemVersion) bool {
 	if state != nil && state.activeLocked() {
 		return true
 	}
+	// One time per stream is enough, rather than a record per item: a
+	// stream that was active once stays active, so every change before a
+	// skipped one was skipped too.
 	if version.key != (itemKey{}) {
-		shard.streamLocked(stream, true).recordLocked(version)
+		skipped := shard.streamLocked(stream, true)
+		skipped.skippedUpTo = max(skipped.skippedUpTo, version.detected)
 	}
 	return false
 }

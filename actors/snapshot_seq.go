@@ -164,6 +164,9 @@ func (h *Hub) expectsLocked(state *hubStream, version itemVersion, now int64) bo
 	if state == nil {
 		return true
 	}
+	if version.detected <= state.skippedUpTo {
+		return false
+	}
 	record := state.items[version.key]
 	return record == nil || record.detected < version.detected
 }
