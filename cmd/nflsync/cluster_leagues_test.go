@@ -2,24 +2,58 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/cluster"
 	"github.com/gorilla/websocket"
 	"github.com/shopspring/decimal"
 
+	"github.com/nflsync/nflsync/actors"
 	"github.com/nflsync/nflsync/actors/scoring"
 	"github.com/nflsync/nflsync/adapters/nflverse"
 	"github.com/nflsync/nflsync/messages"
 )
 
-// clusterLeagueID is the league that startClusterLeagueCheck creates.
-const clusterLeagueID = "cluster-season"
+// leagueIDOwnedBy returns a league id whose virtual actor the cluster of
+// nodes places on owner. It computes the owner as protoactor's disthash
+// identity lookup does: rendezvous hashing of the identity over the
+// members' addresses.
+func leagueIDOwnedBy(t *testing.T, nodes []*clusterNode, owner *clusterNode) string {
+	t.Helper()
+
+	var members cluster.Members
+	for _, node := range nodes {
+		host, portText, err := net.SplitHostPort(node.bindAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port, err := strconv.Atoi(portText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, &cluster.Member{Host: host, Port: int32(port), Id: node.name, Kinds: []string{actors.KindLeague}})
+	}
+	rendezvous := cluster.NewRendezvous()
+	rendezvous.UpdateMembers(members)
+
+	for i := range 100 {
+		leagueID := fmt.Sprintf("cluster-season-%d", i)
+		if rendezvous.GetByClusterIdentity(cluster.NewClusterIdentity(leagueID, actors.KindLeague)) == owner.bindAddr {
+			return leagueID
+		}
+	}
+	t.Fatalf("no league id among 100 is placed on %s", owner.name)
+	return ""
+}
 
 // leagueActorsMetric is the series of the virtual league actors active on a
 // node.
@@ -31,7 +65,7 @@ const leagueActorsMetric = `nflsync_virtual_actors{kind="league"}`
 // is each team's expected total, the sum of nflverse's fantasy_points_ppr of
 // its players' weeks, each week rounded to cents as the scorer rounds.
 // Data: nflverse (https://github.com/nflverse), CC BY 4.0.
-func regularSeasonLeague(t *testing.T) (league map[string]any, want map[string]string) {
+func regularSeasonLeague(t *testing.T, leagueID string) (league map[string]any, want map[string]string) {
 	t.Helper()
 	path := filepath.Join("..", "..", "testdata", "replay", "2024", "stats_player_week_2024.csv.gz")
 	f, err := os.Open(path)
@@ -92,7 +126,7 @@ func regularSeasonLeague(t *testing.T) (league map[string]any, want map[string]s
 	}
 
 	league = map[string]any{
-		"id": clusterLeagueID, "name": "2024 regular season", "season": 2024, "format": "regular",
+		"id": leagueID, "name": "2024 regular season", "season": 2024, "format": "regular",
 		"rule_set": "ppr", "teams": teams,
 	}
 	return league, want
@@ -114,9 +148,9 @@ type clusterLeagueCheck struct {
 // and on three different nodes, so that the edit, the broadcast of the
 // definition and the relay of the messages all cross nodes. The client
 // does not reconnect, so follow must stay up until wait returns.
-func startClusterLeagueCheck(t *testing.T, create, read, follow *clusterNode) *clusterLeagueCheck {
+func startClusterLeagueCheck(t *testing.T, leagueID string, create, read, follow *clusterNode) *clusterLeagueCheck {
 	t.Helper()
-	league, want := regularSeasonLeague(t)
+	league, want := regularSeasonLeague(t, leagueID)
 
 	status, body := request(t, create.address, http.MethodPost, "/api/v1/leagues", testAdminKey, league)
 	if status != http.StatusCreated {
@@ -131,7 +165,7 @@ func startClusterLeagueCheck(t *testing.T, create, read, follow *clusterNode) *c
 	// league relay, so the first GET may come before it.
 	var got map[string]any
 	waitFor(t, 10*time.Second, "the league created on "+create.name+" is readable on "+read.name, func() bool {
-		status, body := request(t, read.address, http.MethodGet, "/api/v1/leagues/"+clusterLeagueID, "", nil)
+		status, body := request(t, read.address, http.MethodGet, "/api/v1/leagues/"+leagueID, "", nil)
 		return status == http.StatusOK && json.Unmarshal(body, &got) == nil
 	})
 	if !jsonEqual(t, got, created) {
@@ -144,11 +178,11 @@ func startClusterLeagueCheck(t *testing.T, create, read, follow *clusterNode) *c
 		t.Fatalf("dial %s: %v", follow.name, err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	subscribe := `{"action":"subscribe_league","league_id":"` + clusterLeagueID + `"}`
+	subscribe := `{"action":"subscribe_league","league_id":"` + leagueID + `"}`
 	if err := conn.WriteMessage(websocket.TextMessage, []byte(subscribe)); err != nil {
 		t.Fatalf("subscribe on %s: %v", follow.name, err)
 	}
-	t.Logf("league %s created on %s, read on %s, followed on %s", clusterLeagueID, create.name, read.name, follow.name)
+	t.Logf("league %s created on %s, read on %s, followed on %s", leagueID, create.name, read.name, follow.name)
 	return &clusterLeagueCheck{want: want, follow: follow, payloads: readInBackground(t, conn)}
 }
 

@@ -38,6 +38,10 @@ type clusterNode struct {
 	// netns is the network namespace the node runs in, empty for the
 	// test's own. address is on that namespace's loopback.
 	netns string
+
+	// bindAddr is NFL_SYNC_CLUSTER_BIND_ADDR, the member's address in the
+	// cluster.
+	bindAddr string
 }
 
 // nodeSpec is where startNodes runs one node and what it binds.
@@ -147,6 +151,8 @@ func startNodes(t *testing.T, binary, mongoURI, hazelcastAddress string, specs [
 			logPath: filepath.Join(logDir, fmt.Sprintf("nflsync-%d.log", i+1)),
 			exited:  make(chan struct{}),
 			netns:   spec.netns,
+
+			bindAddr: spec.bindAddr,
 		}
 		logFile, err := os.Create(node.logPath)
 		if err != nil {
@@ -491,7 +497,7 @@ func TestClusterFailover(t *testing.T) {
 			others = append(others, node)
 		}
 	}
-	leagueCheck := startClusterLeagueCheck(t, others[0], polling, others[1])
+	leagueCheck := startClusterLeagueCheck(t, leagueIDOwnedBy(t, nodes, polling), others[0], polling, others[1])
 
 	// Clients follow two players, one follower per player on every node.
 	players := []string{mahomesID, "00-0034857"}
@@ -532,7 +538,11 @@ func TestClusterFailover(t *testing.T) {
 		playerActorsBefore[node.name], _ = node.scrape(playerActorsMetric)
 	}
 	t.Logf("player actors before the kill, by node: %v", playerActorsBefore)
-	t.Logf("league actors before the kill, by node: %v", leagueActors(nodes))
+	leagueActorsBefore := leagueActors(nodes)
+	t.Logf("league actors before the kill, by node: %v", leagueActorsBefore)
+	if leagueActorsBefore[polling.name] != 1 {
+		t.Errorf("the league actor runs on %v before the kill, want on %s, which the test kills", leagueActorsBefore, polling.name)
+	}
 	for _, node := range nodes {
 		if playerActorsBefore[node.name] == 0 {
 			t.Errorf("%s has no player actors before the kill: the cluster does not spread them", node.name)
