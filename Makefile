@@ -36,10 +36,11 @@ FUZZ_TARGETS := \
 	adapters/espn:FuzzParseSummary \
 	adapters/mongo:FuzzDecodeStats
 
-.PHONY: help run build test test-deps fuzz lint bench load generate hazelcast-jar deploy-check
+.PHONY: help run cluster build test test-deps fuzz lint bench load generate hazelcast-jar deploy-check
 
 help:
 	@echo "make run        replay the real 2024 season on $(NFL_SYNC_LISTEN_ADDR) (WebSocket at /ws)"
+	@echo "make cluster    three clustered nodes on 127.0.0.1:8081-8083 with a Hazelcast member and FerretDB (CLUSTER_FLAGS=-h lists the flags)"
 	@echo "make test       lint, then every test with -race, then each fuzz target for $(FUZZTIME)"
 	@echo "make fuzz       each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make bench      Go benchmarks of ingest, diff and scoring"
@@ -49,6 +50,19 @@ help:
 
 run:
 	NFL_SYNC_SOURCE=replay:$(REPLAY_DIR) NFL_SYNC_LIVE_SOURCE=$(LIVE_SOURCE) $(GO) run ./cmd/nflsync serve
+
+# `make cluster` runs cmd/localcluster: three nodes of bin/nflsync in one
+# cluster on 127.0.0.1, replaying 2024, with a Hazelcast member and an
+# embedded FerretDB, until Ctrl-C. CLUSTER_FLAGS passes flags to it, such as
+# CLUSTER_FLAGS='-v -interval 10'. It is built and run rather than started
+# with `go run`, because `go run` (Go 1.26) exits with status 1 after a
+# Ctrl-C even when the program exits with 0, and make then reports an error.
+CLUSTER_FLAGS ?=
+
+cluster: build hazelcast-jar
+	$(GO) build -o bin/localcluster ./cmd/localcluster
+	NFL_SYNC_HAZELCAST_JAR="$$(sh scripts/hazelcast/fetch.sh)" \
+		bin/localcluster -nflsync bin/nflsync -replay $(REPLAY_DIR) $(CLUSTER_FLAGS)
 
 build:
 	$(GO) build -o bin/nflsync ./cmd/nflsync

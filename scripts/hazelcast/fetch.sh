@@ -3,7 +3,7 @@
 # print its path. Running it again when the jar is present only prints the
 # path. Needs Maven and access to Maven Central on the first run.
 #
-# The version is pinned to match hazelcasttest.Version. Hazelcast 5.5
+# The version is pinned to match hazelcastmember.Version. Hazelcast 5.5
 # requires Java 17 or later.
 set -eu
 
