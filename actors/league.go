@@ -27,6 +27,9 @@ package actors
 //     rule set and recomputes only that player's team. When the scorer did
 //     not have the rule set yet, the actor scores the row itself.
 //   - *messages.LeaguePollEnded from that directory after each sync cycle.
+//   - *messages.LeagueDefinitionRequest (a request) from a directory that
+//     heard of a change made through another node: it replies with its
+//     definition in a *messages.LeagueReply.
 //   - *messages.LeagueBoardRequest and *messages.LeagueSnapshotRequest
 //     (requests): it replies with its leaderboard, as a *messages.LeagueBoard
 //     or as the items of a SNAPSHOT.
@@ -144,6 +147,9 @@ func (a *leagueActor) Receive(ctx actor.Context) {
 
 	case *messages.LeagueSnapshotRequest:
 		ctx.Respond(a.snapshot())
+
+	case *messages.LeagueDefinitionRequest:
+		ctx.Respond(&messages.LeagueReply{Current: a.league})
 	}
 }
 

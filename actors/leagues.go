@@ -407,7 +407,7 @@ func (a *leaguesActor) Receive(ctx actor.Context) {
 		a.forwardRequest(ctx, message.GetLeagueId(), &messages.LeagueSnapshot{})
 
 	case *messages.LeagueChanged:
-		a.adopt(message.GetLeagueId(), message.GetLeague())
+		a.adopt(message.GetLeagueId(), a.currentDefinition(ctx, message))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
@@ -155,6 +156,48 @@ func leagueRequestError(leagueID string, reply any) error {
 		return &leagueConflict{err: err, current: leagueReply.GetCurrent()}
 	}
 	return err
+}
+
+// leagueDefinitionTimeout bounds the read of a league actor's definition
+// after a change made through another node.
+const leagueDefinitionTimeout = 5 * time.Second
+
+// currentDefinition returns the definition that the league's actor has now,
+// nil for a removed league. Broadcasts of two quick edits made through two
+// nodes can arrive in either order, so the broadcast's own definition may be
+// older than one this directory already has. The league's actor is the only
+// writer, so its definition is the newest, and the last broadcast to arrive
+// reads it after every edit it announces. When the actor does not reply, or
+// has no definition, the broadcast's definition is taken.
+func (a *leaguesActor) currentDefinition(ctx actor.Context, change *messages.LeagueChanged) *messages.League {
+	// A removal is taken as sent, and so is the first definition this
+	// directory hears of, which needs no ordering and must not activate
+	// an actor that has no definition yet.
+	if _, known := a.leagues[change.GetLeagueId()]; !known || change.GetLeague() == nil {
+		return change.GetLeague()
+	}
+
+	pid := a.leaguePID(change.GetLeagueId())
+	if pid == nil {
+		return change.GetLeague()
+	}
+
+	request := &messages.LeagueDefinitionRequest{LeagueId: change.GetLeagueId()}
+	reply, err := ctx.RequestFuture(pid, request, leagueDefinitionTimeout).Result()
+	leagueReply, ok := reply.(*messages.LeagueReply)
+	if err != nil || !ok {
+		a.config.Logger.Warn("read league definition failed, taking the one another node sent",
+			"league_id", change.GetLeagueId(), "error", err)
+		return change.GetLeague()
+	}
+
+	// An actor without a definition was removed, or was activated on a
+	// node whose directory has not heard of the league yet; the broadcast
+	// tells which.
+	if leagueReply.GetCurrent() == nil {
+		return change.GetLeague()
+	}
+	return leagueReply.GetCurrent()
 }
 
 // adopt takes a definition that a league actor stored through another

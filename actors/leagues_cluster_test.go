@@ -481,3 +481,29 @@ func TestHubLastPayload(t *testing.T) {
 		t.Errorf("LastPayload of an unknown stream = %s, want nil", got)
 	}
 }
+
+// TestClusterLeagueStaleBroadcastKeepsNewer has the directory receive the
+// broadcast of an older definition after a newer edit, as two quick edits
+// through two nodes can arrive. The directory must keep the definition of
+// the league's actor, the only writer.
+func TestClusterLeagueStaleBroadcastKeepsNewer(t *testing.T) {
+	f := newClusterLeagueFixture(t)
+	f.put(row("p1", "TE", 1, "4"), row("p2", "WR", 1, "2"), row("p3", "RB", 1, "1"))
+	older, err := f.leagues.Create(context.Background(), twoTeams("l"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer, err := f.leagues.AddPlayer(context.Background(), "l", "a", "p3")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	f.system.Root.Send(f.leagues.PID(), &messages.LeagueChanged{LeagueId: "l", League: older})
+	got, err := f.leagues.Get(context.Background(), "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(got, newer) {
+		t.Errorf("after a stale broadcast Get returned %v, want the newer definition %v", got, newer)
+	}
+}

@@ -719,6 +719,53 @@ func (x *LeagueBoardRow) GetChange() string {
 	return ""
 }
 
+// LeagueDefinitionRequest asks a league actor for its definition. It
+// replies with a LeagueReply whose current is the definition, unset when the
+// league was removed.
+type LeagueDefinitionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LeagueId      string                 `protobuf:"bytes,1,opt,name=league_id,json=leagueId,proto3" json:"league_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeagueDefinitionRequest) Reset() {
+	*x = LeagueDefinitionRequest{}
+	mi := &file_league_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeagueDefinitionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeagueDefinitionRequest) ProtoMessage() {}
+
+func (x *LeagueDefinitionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_league_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeagueDefinitionRequest.ProtoReflect.Descriptor instead.
+func (*LeagueDefinitionRequest) Descriptor() ([]byte, []int) {
+	return file_league_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *LeagueDefinitionRequest) GetLeagueId() string {
+	if x != nil {
+		return x.LeagueId
+	}
+	return ""
+}
+
 // LeagueSnapshotRequest asks a league actor for the items of a SNAPSHOT of
 // its stream. It replies with a LeagueSnapshot.
 type LeagueSnapshotRequest struct {
@@ -730,7 +777,7 @@ type LeagueSnapshotRequest struct {
 
 func (x *LeagueSnapshotRequest) Reset() {
 	*x = LeagueSnapshotRequest{}
-	mi := &file_league_proto_msgTypes[10]
+	mi := &file_league_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +789,7 @@ func (x *LeagueSnapshotRequest) String() string {
 func (*LeagueSnapshotRequest) ProtoMessage() {}
 
 func (x *LeagueSnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_league_proto_msgTypes[10]
+	mi := &file_league_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +802,7 @@ func (x *LeagueSnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeagueSnapshotRequest.ProtoReflect.Descriptor instead.
 func (*LeagueSnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_league_proto_rawDescGZIP(), []int{10}
+	return file_league_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *LeagueSnapshotRequest) GetLeagueId() string {
@@ -776,7 +823,7 @@ type LeagueSnapshot struct {
 
 func (x *LeagueSnapshot) Reset() {
 	*x = LeagueSnapshot{}
-	mi := &file_league_proto_msgTypes[11]
+	mi := &file_league_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -788,7 +835,7 @@ func (x *LeagueSnapshot) String() string {
 func (*LeagueSnapshot) ProtoMessage() {}
 
 func (x *LeagueSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_league_proto_msgTypes[11]
+	mi := &file_league_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -801,7 +848,7 @@ func (x *LeagueSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeagueSnapshot.ProtoReflect.Descriptor instead.
 func (*LeagueSnapshot) Descriptor() ([]byte, []int) {
-	return file_league_proto_rawDescGZIP(), []int{11}
+	return file_league_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *LeagueSnapshot) GetItems() [][]byte {
@@ -864,7 +911,9 @@ const file_league_proto_rawDesc = "" +
 	"\ateam_id\x18\x02 \x01(\tR\x06teamId\x12\x1b\n" +
 	"\tteam_name\x18\x03 \x01(\tR\bteamName\x12\x16\n" +
 	"\x06points\x18\x04 \x01(\tR\x06points\x12\x16\n" +
-	"\x06change\x18\x05 \x01(\tR\x06change\"4\n" +
+	"\x06change\x18\x05 \x01(\tR\x06change\"6\n" +
+	"\x17LeagueDefinitionRequest\x12\x1b\n" +
+	"\tleague_id\x18\x01 \x01(\tR\bleagueId\"4\n" +
 	"\x15LeagueSnapshotRequest\x12\x1b\n" +
 	"\tleague_id\x18\x01 \x01(\tR\bleagueId\"&\n" +
 	"\x0eLeagueSnapshot\x12\x14\n" +
@@ -882,20 +931,21 @@ func file_league_proto_rawDescGZIP() []byte {
 	return file_league_proto_rawDescData
 }
 
-var file_league_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_league_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_league_proto_goTypes = []any{
-	(*League)(nil),                // 0: nflsync.League
-	(*LeagueTeam)(nil),            // 1: nflsync.LeagueTeam
-	(*LeagueLineup)(nil),          // 2: nflsync.LeagueLineup
-	(*LeagueApply)(nil),           // 3: nflsync.LeagueApply
-	(*LeagueRemove)(nil),          // 4: nflsync.LeagueRemove
-	(*LeagueReply)(nil),           // 5: nflsync.LeagueReply
-	(*LeaguePollEnded)(nil),       // 6: nflsync.LeaguePollEnded
-	(*LeagueBoardRequest)(nil),    // 7: nflsync.LeagueBoardRequest
-	(*LeagueBoard)(nil),           // 8: nflsync.LeagueBoard
-	(*LeagueBoardRow)(nil),        // 9: nflsync.LeagueBoardRow
-	(*LeagueSnapshotRequest)(nil), // 10: nflsync.LeagueSnapshotRequest
-	(*LeagueSnapshot)(nil),        // 11: nflsync.LeagueSnapshot
+	(*League)(nil),                  // 0: nflsync.League
+	(*LeagueTeam)(nil),              // 1: nflsync.LeagueTeam
+	(*LeagueLineup)(nil),            // 2: nflsync.LeagueLineup
+	(*LeagueApply)(nil),             // 3: nflsync.LeagueApply
+	(*LeagueRemove)(nil),            // 4: nflsync.LeagueRemove
+	(*LeagueReply)(nil),             // 5: nflsync.LeagueReply
+	(*LeaguePollEnded)(nil),         // 6: nflsync.LeaguePollEnded
+	(*LeagueBoardRequest)(nil),      // 7: nflsync.LeagueBoardRequest
+	(*LeagueBoard)(nil),             // 8: nflsync.LeagueBoard
+	(*LeagueBoardRow)(nil),          // 9: nflsync.LeagueBoardRow
+	(*LeagueDefinitionRequest)(nil), // 10: nflsync.LeagueDefinitionRequest
+	(*LeagueSnapshotRequest)(nil),   // 11: nflsync.LeagueSnapshotRequest
+	(*LeagueSnapshot)(nil),          // 12: nflsync.LeagueSnapshot
 }
 var file_league_proto_depIdxs = []int32{
 	1, // 0: nflsync.League.teams:type_name -> nflsync.LeagueTeam
@@ -922,7 +972,7 @@ func file_league_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_league_proto_rawDesc), len(file_league_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
