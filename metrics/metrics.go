@@ -183,6 +183,10 @@ type Metrics struct {
 	// to 1. Name: nflsync_cluster_members.
 	ClusterMembers prometheus.Gauge
 
+	// Polling is 1 while this node polls the source: a standalone node with
+	// polling on, or the node a cluster chose to poll. Name: nflsync_polling.
+	Polling prometheus.Gauge
+
 	// VirtualActors is the number of cluster kind actors (player, game,
 	// league) active on this node, by kind; 0 on a standalone node, whose
 	// player and game actors are children of the fetcher.
@@ -298,6 +302,10 @@ func New() *Metrics {
 			Namespace: namespace, Name: "cluster_members",
 			Help: "Cluster members this node sees, itself included.",
 		}),
+		Polling: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "polling",
+			Help: "1 while this node polls the source, else 0.",
+		}),
 		VirtualActors: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "virtual_actors",
 			Help: "Cluster kind actors active on this node, by kind.",
@@ -324,7 +332,7 @@ func (m *Metrics) collectors() []prometheus.Collector {
 		m.SlowClientDisconnects, m.DeliveryLatency,
 		m.MirrorWriteDuration, m.MirrorErrors, m.MirrorWriteThroughPaused,
 		m.StoreWriteDuration, m.StoreErrors,
-		m.ActorRestarts, m.ClusterMembers, m.VirtualActors,
+		m.ActorRestarts, m.ClusterMembers, m.Polling, m.VirtualActors,
 	}
 }
 

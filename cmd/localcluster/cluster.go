@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"text/tabwriter"
 
@@ -139,7 +140,11 @@ func (c *cluster) startNodes(binary string, shared sharedSetup) error {
 			console = newLinePrefixer(os.Stdout, name, &consoleMu)
 		}
 
-		n, err := startNode(binary, nodeEnv(c.opts, i, shared), name, c.opts.listenAddr(i), logPath, console)
+		env := nodeEnv(c.opts, i, shared)
+		if err := writeRestartScript(c.restartScript(name), binary, env, logPath); err != nil {
+			return err
+		}
+		n, err := startNode(binary, env, name, c.opts.listenAddr(i), logPath, console)
 		if err != nil {
 			return err
 		}
@@ -147,6 +152,39 @@ func (c *cluster) startNodes(binary string, shared sharedSetup) error {
 		slog.Info("node started", "node", name, "pid", n.pid(), "listen_addr", n.listenAddr, "log", logPath)
 	}
 	return nil
+}
+
+// restartScript returns the path of the script that starts node name again
+// by hand.
+func (c *cluster) restartScript(name string) string {
+	return filepath.Join(c.dataDir, name+".sh")
+}
+
+// writeRestartScript writes a shell script that starts a node again with
+// the same settings, for a node that was killed or stopped itself after it
+// lost the majority. localcluster does not watch or stop a node started
+// that way.
+func writeRestartScript(path, binary string, env []string, logPath string) error {
+	absolute, err := filepath.Abs(binary)
+	if err != nil {
+		return fmt.Errorf("restart script %s: %w", path, err)
+	}
+
+	var script strings.Builder
+	script.WriteString("#!/bin/sh\n# Starts this node again with the settings localcluster gave it.\nexec env")
+	for _, variable := range env {
+		script.WriteString(" \\\n  " + shellQuote(variable))
+	}
+	script.WriteString(" \\\n  " + shellQuote(absolute) + " serve >>" + shellQuote(logPath) + " 2>&1\n")
+	if err := os.WriteFile(path, []byte(script.String()), 0o755); err != nil {
+		return fmt.Errorf("write restart script: %w", err)
+	}
+	return nil
+}
+
+// shellQuote quotes value for a POSIX shell.
+func shellQuote(value string) string {
+	return "'" + strings.ReplaceAll(value, "'", `'\''`) + "'"
 }
 
 // stop stops the nodes, then the member, then FerretDB, because the nodes
@@ -219,5 +257,7 @@ func printSummary(out io.Writer, c *cluster) {
 	}
 	fmt.Fprintf(out, "\nOne node polls, and every node serves every change. localcluster logs\n"+
 		"\"polling node found\" with the node and its PID. Kill that node with kill -9 PID\n"+
-		"to watch another node take over polling. Ctrl-C stops everything.\n\n")
+		"to watch another node take over polling. Ctrl-C stops everything.\n")
+	fmt.Fprintf(out, "To start a killed node again by hand: sh %s (localcluster does not stop\n"+
+		"a node started that way).\n\n", c.restartScript("node-N"))
 }

@@ -6,6 +6,9 @@ import (
 	"flag"
 	"io"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -312,5 +315,25 @@ func TestLinePrefixerSplitsLongLine(t *testing.T) {
 	}
 	if len(writer.partial) != 10 {
 		t.Errorf("kept %d bytes of the line's rest, want 10", len(writer.partial))
+	}
+}
+
+func TestRestartScriptQuotesSettings(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "node-1.sh")
+	env := []string{"NFL_SYNC_ADMIN_API_KEY=it's secret", "NFL_SYNC_LISTEN_ADDR=127.0.0.1:8081"}
+	if err := writeRestartScript(path, "bin/nflsync", env, filepath.Join(dir, "node 1.log")); err != nil {
+		t.Fatal(err)
+	}
+
+	script, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(script), `'NFL_SYNC_ADMIN_API_KEY=it'\''s secret'`) {
+		t.Errorf("script does not quote the admin key:\n%s", script)
+	}
+	if output, err := exec.Command("sh", "-n", path).CombinedOutput(); err != nil {
+		t.Errorf("sh -n %s: %v\n%s", path, err, output)
 	}
 }

@@ -38,8 +38,8 @@ func nodeEnv(opts options, i int, shared sharedSetup) []string {
 		"NFL_SYNC_SOURCE=replay:" + shared.replayDir,
 		"NFL_SYNC_INTERVAL_SECONDS=" + interval,
 		// The replay's clock leaves the live window after the last week. The
-		// same interval then keeps the polling node polling, so that its
-		// nflsync_sync_cycles_total still shows which node polls.
+		// same interval then keeps the polling node polling, so that
+		// failover stays visible after the season.
 		"NFL_SYNC_OFFSEASON_INTERVAL_SECONDS=" + interval,
 		// The ESPN poller would run on every node of a cluster.
 		"NFL_SYNC_LIVE_SOURCE=off",

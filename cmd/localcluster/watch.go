@@ -12,17 +12,13 @@ import (
 	"time"
 )
 
-// syncCyclesMetric is the name of the counter of a node's sync cycles, which
-// only the polling node runs.
-const syncCyclesMetric = "nflsync_sync_cycles_total"
+// pollingMetric is the gauge that is 1 on the node that polls the source.
+const pollingMetric = "nflsync_polling"
 
 // watchPolling logs which node polls each time that changes, until ctx
-// ends. nflsync exports no gauge for it, so the polling node is the one
-// whose nflsync_sync_cycles_total grew since the previous scrape, when
-// exactly one did.
+// ends: the node whose nflsync_polling is 1, when exactly one has it.
 func watchPolling(ctx context.Context, nodes []*node, every time.Duration) {
 	client := &http.Client{Timeout: 2 * time.Second}
-	previous := make(map[*node]float64)
 	failing := make(map[*node]bool)
 	var polling *node
 
@@ -35,14 +31,13 @@ func watchPolling(ctx context.Context, nodes []*node, every time.Duration) {
 		case <-ticker.C:
 		}
 
-		var grew []*node
+		var pollers []*node
 		for _, n := range nodes {
 			if n.hasExited() {
-				delete(previous, n)
 				continue
 			}
 
-			cycles, err := scrapeMetric(ctx, client, n.listenAddr, syncCyclesMetric)
+			value, err := scrapeMetric(ctx, client, n.listenAddr, pollingMetric)
 			if err != nil {
 				// Logged once per failing spell, not once per second.
 				if !failing[n] && ctx.Err() == nil {
@@ -52,14 +47,13 @@ func watchPolling(ctx context.Context, nodes []*node, every time.Duration) {
 				continue
 			}
 			failing[n] = false
-			if before, ok := previous[n]; ok && cycles > before {
-				grew = append(grew, n)
+			if value == 1 {
+				pollers = append(pollers, n)
 			}
-			previous[n] = cycles
 		}
 
-		if len(grew) == 1 && grew[0] != polling {
-			polling = grew[0]
+		if len(pollers) == 1 && pollers[0] != polling {
+			polling = pollers[0]
 			slog.Info("polling node found", "node", polling.name, "pid", polling.pid(),
 				"kill_to_watch_failover", fmt.Sprintf("kill -9 %d", polling.pid()))
 		}

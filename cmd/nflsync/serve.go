@@ -185,6 +185,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		return err
 	}
 	defer pipeline.Stop(system)
+	if cfg.Enabled && cfg.ClusterName == "" {
+		recorder.Polling.Set(1)
+	}
 	if live != nil {
 		live.Attach(system, pipeline)
 		defer live.Stop(system)
@@ -296,6 +299,7 @@ func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hu
 		},
 		OnLeadership: func(leading bool) {
 			if !leading {
+				recorder.Polling.Set(0)
 				pipeline.Follow(system)
 				return
 			}
@@ -306,6 +310,7 @@ func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hu
 				resumeReplay(ctx, replay, store, logger)
 			}
 			pipeline.Lead(system)
+			recorder.Polling.Set(1)
 		},
 	})
 	if err != nil {
