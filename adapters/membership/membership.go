@@ -1,9 +1,11 @@
 // Package membership joins nflsync nodes into one protoactor-go cluster.
 //
-// Members find each other with protoactor's automanaged provider: every node
-// serves its own description over HTTP and polls the same list of peers, so
-// no external service is needed. A node learns the cluster's members from
-// the provider's topology events and, from them:
+// Members find each other with one of two protoactor cluster providers. With
+// the automanaged provider every node serves its own description over HTTP
+// and polls the same list of peers, so no external service is needed. With
+// the Kubernetes provider every node labels its pod and watches the labeled
+// pods through the API server. A node learns the cluster's members from the
+// provider's topology events and, from them:
 //
 //   - keeps the nflsync_cluster_members gauge equal to the member count;
 //   - relays what its hub publishes to the hub relay actor of every other
@@ -13,7 +15,7 @@
 //     leagues directory;
 //   - decides whether it is the one node that polls the source: the member
 //     with the lowest id, among members that see more than half of the
-//     configured peers.
+//     cluster's configured size.
 package membership
 
 // The hub relay actor owns nothing: it takes *messages.RelayedPublish from
@@ -32,7 +34,6 @@ import (
 	"log/slog"
 	"maps"
 	"net"
-	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -40,12 +41,11 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/cluster"
-	"github.com/asynkron/protoactor-go/cluster/clusterproviders/automanaged"
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
-	"github.com/labstack/echo/v4"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"k8s.io/client-go/rest"
 
 	"github.com/nflsync/nflsync/actors"
 	"github.com/nflsync/nflsync/messages"
@@ -82,14 +82,28 @@ type Config struct {
 	// Name is the cluster name; members with another name are ignored.
 	Name string
 
+	// Provider is ProviderAutomanaged, the default when empty, or
+	// ProviderKubernetes.
+	Provider string
+
 	// BindAddr is host:port of protoactor remote on this node. The
-	// provider's HTTP endpoint binds the same host at ProviderPort.
+	// automanaged provider's HTTP endpoint binds the same host at
+	// ProviderPort.
 	BindAddr     string
 	ProviderPort int
 
-	// Peers are the provider endpoints (host:port) of every member, this
-	// node's included.
+	// Peers are the automanaged provider's endpoints (host:port) of every
+	// member, this node's included.
 	Peers []string
+
+	// Size is the number of members the cluster is meant to have. A node
+	// polls and serves only while it sees more than half of them. Zero
+	// means len(Peers), and the kubernetes provider requires it.
+	Size int
+
+	// Kubernetes is the API server that the kubernetes provider uses. Nil
+	// means the pod's own (rest.InClusterConfig).
+	Kubernetes *rest.Config
 
 	Hub *actors.Hub
 
@@ -107,7 +121,8 @@ type Config struct {
 	Placement *Placement
 
 	// OnTopology receives the member count after every topology change,
-	// and whether those members are a majority of the peers.
+	// and whether those members are a majority of Size. A node that is
+	// leaving gets no more calls.
 	OnTopology func(members int, quorum bool)
 
 	// OnLeadership receives true when this node becomes the one that
@@ -116,15 +131,20 @@ type Config struct {
 	OnLeadership func(leading bool)
 
 	Logger *slog.Logger
+
+	// clusterOptions are added to the cluster's configuration; only tests
+	// set them.
+	clusterOptions []cluster.ConfigOption
 }
 
 // Node is this process's membership in the cluster.
 type Node struct {
-	system   *actor.ActorSystem
-	cluster  *cluster.Cluster
-	provider *echo.Echo
-	config   Config
-	logger   *slog.Logger
+	system    *actor.ActorSystem
+	cluster   *cluster.Cluster
+	discovery *discovery
+	config    Config
+	size      int
+	logger    *slog.Logger
 
 	subscription *eventSubscription
 
@@ -146,8 +166,9 @@ type eventSubscription struct {
 	stop func()
 }
 
-// Start binds remote and the provider endpoint, joins the cluster and
-// spawns the hub relay. system must not have remote started yet.
+// Start binds remote and, with the automanaged provider, its endpoint, joins
+// the cluster and spawns the hub relay. system must not have remote started
+// yet.
 func Start(system *actor.ActorSystem, config Config) (*Node, error) {
 	host, portText, err := net.SplitHostPort(config.BindAddr)
 	if err != nil {
@@ -157,27 +178,38 @@ func Start(system *actor.ActorSystem, config Config) (*Node, error) {
 	if err != nil || port <= 0 {
 		return nil, fmt.Errorf("cluster bind address %q: the port must be a number greater than 0", config.BindAddr)
 	}
-	if config.Hub == nil || len(config.Peers) == 0 || config.Name == "" {
-		return nil, errors.New("start cluster membership: name, peers and hub are required")
+	if config.Hub == nil || config.Name == "" {
+		return nil, errors.New("start cluster membership: name and hub are required")
 	}
 	logger := config.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
 
-	// The provider's own server would bind 0.0.0.0, so it gets an echo
-	// server whose listener is already bound to the configured host.
-	providerAddr := net.JoinHostPort(host, strconv.Itoa(config.ProviderPort))
-	listener, err := net.Listen("tcp", providerAddr)
-	if err != nil {
-		return nil, fmt.Errorf("listen for cluster members on %s: %w", providerAddr, err)
+	size := config.Size
+	var found *discovery
+	switch config.Provider {
+	case "", ProviderAutomanaged:
+		if len(config.Peers) == 0 {
+			return nil, errors.New("start cluster membership: missing peers, which the automanaged provider requires")
+		}
+		if size == 0 {
+			size = len(config.Peers)
+		}
+		found, err = newAutomanaged(config, host, port)
+	case ProviderKubernetes:
+		if size <= 0 {
+			return nil, errors.New("start cluster membership: missing size, which the kubernetes provider requires")
+		}
+		found, err = newKubernetes(config, logger)
+	default:
+		return nil, fmt.Errorf("start cluster membership: invalid provider %q, use %q or %q",
+			config.Provider, ProviderAutomanaged, ProviderKubernetes)
 	}
-	server := echo.New()
-	server.HideBanner = true
-	server.HidePort = true
-	server.Listener = listener
+	if err != nil {
+		return nil, err
+	}
 
-	provider := automanaged.NewWithTesting(RefreshInterval, config.ProviderPort, server, config.Peers...)
 	lookup := disthash.New()
 	remoteConfig := remote.Configure(host, port,
 		remote.WithEndpointWriterBatchSize(remoteBatchMessages),
@@ -190,18 +222,17 @@ func Start(system *actor.ActorSystem, config Config) (*Node, error) {
 	for _, name := range slices.Sorted(maps.Keys(config.Kinds)) {
 		kinds = append(kinds, cluster.NewKind(name, config.Kinds[name]))
 	}
-	clusterConfig := cluster.Configure(config.Name, provider, lookup, remoteConfig, cluster.WithKinds(kinds...))
+	options := append([]cluster.ConfigOption{cluster.WithKinds(kinds...)}, config.clusterOptions...)
+	clusterConfig := cluster.Configure(config.Name, found.provider, lookup, remoteConfig, options...)
 	member := cluster.New(system, clusterConfig)
-
-	server.GET("/_health", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, automanaged.NewNode(config.Name, system.ID, host, port, config.ProviderPort, member.GetClusterKinds()))
-	})
+	found.bind(member)
 
 	node := &Node{
 		system:     system,
 		cluster:    member,
-		provider:   server,
+		discovery:  found,
 		config:     config,
+		size:       size,
 		logger:     logger,
 		leadership: make(chan bool, 1),
 		done:       make(chan struct{}),
@@ -245,8 +276,8 @@ func Start(system *actor.ActorSystem, config Config) (*Node, error) {
 	}
 	member.StartMember()
 
-	logger.Info("cluster member started", "cluster", config.Name, "member_id", system.ID,
-		"address", system.Address(), "provider_addr", providerAddr, "peers", config.Peers)
+	attributes := []any{"cluster", config.Name, "address", system.Address(), "size", size}
+	logger.Info("cluster member started", append(attributes, found.logAttributes...)...)
 	return node, nil
 }
 
@@ -309,28 +340,46 @@ func (n *Node) broadcastLeague(change *messages.LeagueChanged) {
 // topologyChanged updates the relay targets, the member count and, when it
 // changed, the leadership.
 func (n *Node) topologyChanged(topology *cluster.ClusterTopology) {
-	self := n.system.ID
-	var others []string
-	ids := []string{self}
+	// The automanaged provider lists this node under the actor system's id.
+	// The Kubernetes provider gives each member an id of its own (a label
+	// on the pod), so there this node finds itself by its remote address,
+	// the pod IP and port that remote listens on.
+	selfAddress := n.system.Address()
+	selfID := n.system.ID
+	var listed bool
+	var others, ids []string
 	for _, member := range topology.GetMembers() {
-		if member.GetId() == self {
+		address := net.JoinHostPort(member.GetHost(), strconv.Itoa(int(member.GetPort())))
+		if member.GetId() == n.system.ID || address == selfAddress {
+			selfID, listed = member.GetId(), true
 			continue
 		}
 		ids = append(ids, member.GetId())
 		others = append(others, member.Address())
 	}
 
-	// A member that reaches half of the peers or fewer may be on the small
-	// side of a partition, so it does not poll.
-	quorum := len(ids) > len(n.config.Peers)/2
-	leading := quorum && slices.Min(ids) == self
+	// The automanaged provider lists this node once its own endpoint
+	// responds, and the node counts itself from the start. The Kubernetes
+	// provider lists it only while its pod carries the cluster labels and
+	// is ready, as it lists every other member, so this node counts itself
+	// only when listed.
+	counted := listed || n.config.Provider != ProviderKubernetes
+	if counted {
+		ids = append(ids, selfID)
+	}
+
+	// A member that reaches half of the cluster or fewer may be on the
+	// small side of a partition, so it does not poll.
+	quorum := counted && len(ids) > n.size/2
+	leading := quorum && slices.Min(ids) == selfID
 
 	if n.config.Placement != nil {
 		n.config.Placement.reset()
 	}
 
 	n.mu.Lock()
-	if n.leaving {
+	leaving := n.leaving
+	if leaving {
 		leading = false
 	}
 	n.others = others
@@ -338,7 +387,14 @@ func (n *Node) topologyChanged(topology *cluster.ClusterTopology) {
 	n.leading = leading
 	n.mu.Unlock()
 
-	n.logger.Info("cluster topology changed", "members", len(ids), "quorum", quorum, "polling_here", leading)
+	n.logger.Info("cluster topology changed", "members", len(ids), "member_id", selfID, "listed", listed,
+		"quorum", quorum, "polling_here", leading)
+
+	// A node that leaves drops out of its own topology, which would look
+	// like a lost majority.
+	if leaving {
+		return
+	}
 	if n.config.OnTopology != nil {
 		n.config.OnTopology(len(ids), quorum)
 	}
@@ -388,16 +444,18 @@ func (n *Node) Leading() bool {
 	return n.leading
 }
 
-// Leave closes the provider endpoint, so that the other members drop this
-// node at their next poll and one of them takes over polling, and stops this
-// node's polling. The actor system keeps running, for the pipeline's own
-// stop. Leaving twice is the same as leaving once.
+// Leave makes the other members drop this node, so that one of them takes
+// over polling, and stops this node's polling. With the automanaged provider
+// it closes the provider endpoint, which the others miss at their next poll.
+// With the Kubernetes provider it removes the pod's cluster labels. The actor
+// system keeps running, for the pipeline's own stop. Leaving twice is the
+// same as leaving once.
 func (n *Node) Leave() {
 	n.mu.Lock()
 	n.leaving, n.leading = true, false
 	n.mu.Unlock()
 
-	_ = n.provider.Close()
+	n.discovery.leave()
 	n.callLeadership(false)
 }
 

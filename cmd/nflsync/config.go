@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nflsync/nflsync/adapters/membership"
 )
 
 // config is the serve command's configuration, read from NFL_SYNC_*
@@ -38,9 +40,14 @@ type config struct {
 
 	// ClusterName empty means: no cluster, this node polls on its own.
 	ClusterName         string
+	ClusterProvider     string
 	ClusterBindAddr     string
 	ClusterProviderPort int
 	ClusterPeers        []string
+
+	// ClusterSize is the member count that a majority is counted from:
+	// NFL_SYNC_CLUSTER_SIZE, or len(ClusterPeers) when that is unset.
+	ClusterSize int
 
 	MetricsAddr    string
 	PprofAddr      string
@@ -89,6 +96,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		HazelcastClusterName: valueOr(getenv("NFL_SYNC_HAZELCAST_CLUSTER_NAME"), "dev"),
 
 		ClusterName:     getenv("NFL_SYNC_CLUSTER_NAME"),
+		ClusterProvider: valueOr(getenv("NFL_SYNC_CLUSTER_PROVIDER"), membership.ProviderAutomanaged),
 		ClusterBindAddr: valueOr(getenv("NFL_SYNC_CLUSTER_BIND_ADDR"), "127.0.0.1:6331"),
 		ClusterPeers:    splitList(getenv("NFL_SYNC_CLUSTER_PEERS")),
 
@@ -201,16 +209,26 @@ func parseCount(getenv func(string) string, name string) (int, error) {
 	return count, nil
 }
 
-// loadClusterConfig checks the NFL_SYNC_CLUSTER_* variables, which matter
-// only when NFL_SYNC_CLUSTER_NAME is set.
+// loadClusterConfig checks the NFL_SYNC_CLUSTER_* variables. Their values
+// are checked always, and whether they fit together only when
+// NFL_SYNC_CLUSTER_NAME is set.
 func loadClusterConfig(getenv func(string) string, cfg *config) error {
 	cfg.ClusterProviderPort = 6330
-	if value := getenv("NFL_SYNC_CLUSTER_PROVIDER_PORT"); value != "" {
-		port, err := strconv.Atoi(value)
+	providerPort := getenv("NFL_SYNC_CLUSTER_PROVIDER_PORT")
+	if providerPort != "" {
+		port, err := strconv.Atoi(providerPort)
 		if err != nil || port <= 0 || port > 65535 {
-			return fmt.Errorf("invalid NFL_SYNC_CLUSTER_PROVIDER_PORT %q: use a port number from 1 to 65535", value)
+			return fmt.Errorf("invalid NFL_SYNC_CLUSTER_PROVIDER_PORT %q: use a port number from 1 to 65535", providerPort)
 		}
 		cfg.ClusterProviderPort = port
+	}
+	if cfg.ClusterProvider != membership.ProviderAutomanaged && cfg.ClusterProvider != membership.ProviderKubernetes {
+		return fmt.Errorf("invalid NFL_SYNC_CLUSTER_PROVIDER %q: use %s or %s",
+			cfg.ClusterProvider, membership.ProviderAutomanaged, membership.ProviderKubernetes)
+	}
+	size, err := parseCount(getenv, "NFL_SYNC_CLUSTER_SIZE")
+	if err != nil {
+		return err
 	}
 	if cfg.ClusterName == "" {
 		return nil
@@ -220,14 +238,48 @@ func loadClusterConfig(getenv func(string) string, cfg *config) error {
 	if err != nil || host == "" || port == "" || port == "0" {
 		return fmt.Errorf("invalid NFL_SYNC_CLUSTER_BIND_ADDR %q: use host:port with a fixed port, such as 10.0.0.5:6331", cfg.ClusterBindAddr)
 	}
-	if len(cfg.ClusterPeers) == 0 {
-		return fmt.Errorf("NFL_SYNC_CLUSTER_PEERS is empty: list every member's host:port (NFL_SYNC_CLUSTER_PROVIDER_PORT), this node's included")
+	if cfg.ClusterProvider == membership.ProviderKubernetes {
+		if err := checkKubernetesCluster(cfg, host, size, providerPort); err != nil {
+			return err
+		}
+	} else {
+		if len(cfg.ClusterPeers) == 0 {
+			return fmt.Errorf("NFL_SYNC_CLUSTER_PEERS is empty: list every member's host:port (NFL_SYNC_CLUSTER_PROVIDER_PORT), this node's included")
+		}
+		if size != 0 && size != len(cfg.ClusterPeers) {
+			return fmt.Errorf("NFL_SYNC_CLUSTER_SIZE is %d, but NFL_SYNC_CLUSTER_PEERS lists %d members: set it to the number of peers or leave it unset",
+				size, len(cfg.ClusterPeers))
+		}
+		cfg.ClusterSize = len(cfg.ClusterPeers)
 	}
+
 	if len(cfg.HazelcastAddresses) == 0 {
 		return fmt.Errorf("NFL_SYNC_CLUSTER_NAME needs NFL_SYNC_HAZELCAST_ADDRESSES: the node that takes over polling reads the actors' state from the shared mirror")
 	}
 	if cfg.MongoURI == "" {
 		return fmt.Errorf("NFL_SYNC_CLUSTER_NAME needs NFL_SYNC_MONGO_URI: the nodes share one MongoDB, and the embedded FerretDB is private to its process")
 	}
+	return nil
+}
+
+// checkKubernetesCluster checks the settings of the kubernetes provider, which
+// finds the members through the API server instead of a peer list.
+func checkKubernetesCluster(cfg *config, host string, size int, providerPort string) error {
+	if size == 0 {
+		return fmt.Errorf("NFL_SYNC_CLUSTER_SIZE is missing: with NFL_SYNC_CLUSTER_PROVIDER=kubernetes set it to the number of replicas, which a majority is counted from")
+	}
+	if len(cfg.ClusterPeers) > 0 {
+		return fmt.Errorf("NFL_SYNC_CLUSTER_PEERS is set, but NFL_SYNC_CLUSTER_PROVIDER=kubernetes finds the members through the Kubernetes API: remove it")
+	}
+	if providerPort != "" {
+		return fmt.Errorf("NFL_SYNC_CLUSTER_PROVIDER_PORT is set, but NFL_SYNC_CLUSTER_PROVIDER=kubernetes has no discovery endpoint: remove it")
+	}
+
+	// The provider lists every member at its pod IP, and a node finds
+	// itself in that list by the address remote listens on.
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		return fmt.Errorf("invalid NFL_SYNC_CLUSTER_BIND_ADDR %q: with NFL_SYNC_CLUSTER_PROVIDER=kubernetes use the pod's IP, such as $(POD_IP):6331", cfg.ClusterBindAddr)
+	}
+	cfg.ClusterSize = size
 	return nil
 }

@@ -210,9 +210,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 		state.keeper.SetMirrorWriteThroughObserver(recorder.SetMirrorWriteThroughPaused)
 		state.keeper.SetMirrorWriteThrough(true)
 
-		// Until the node reaches a majority of its peers it gets no
+		// Until the node reaches a majority of the cluster it gets no
 		// changes, so WebSocket upgrades are rejected.
-		sessions.Isolate(1, len(cfg.ClusterPeers))
+		sessions.Isolate(1, cfg.ClusterSize)
 		if node, err = joinCluster(ctx, cfg, system, hub, pipeline, leagues, placement, sessions, source, state.store,
 			recorder, readiness, stopServe, logger); err != nil {
 			return err
@@ -254,10 +254,11 @@ func exitAfter(timeout time.Duration, logger *slog.Logger) {
 // joinCluster joins the cluster that the NFL_SYNC_CLUSTER_* variables name.
 // The pipeline polls only while this node is the cluster's polling node; a
 // replay then continues from the week the last stored sync run revealed.
-// /readyz reports the source reached, and sessions accepts WebSocket
-// clients, while the node reaches a majority of its peers. When the node stops
-// seeing one after it had one, sessions tells its clients with NODE_STATUS
-// and closes them, and stop ends the process with errClusterIsolated.
+// sessions accepts WebSocket clients while the node reaches a majority of
+// the cluster, and so does /readyz with the automanaged provider. When the
+// node stops seeing one after it had one, sessions tells its clients with
+// NODE_STATUS and closes them, and stop ends the process with
+// errClusterIsolated.
 func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hub *actors.Hub, pipeline *actors.Pipeline,
 	leagues *actors.Leagues, placement *membership.Placement, sessions *websocket.Handler, source messages.Source,
 	store messages.Store, recorder *metrics.Metrics, readiness *metrics.Readiness, stop context.CancelCauseFunc,
@@ -265,12 +266,24 @@ func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hu
 	kinds := maps.Clone(pipeline.Kinds)
 	maps.Copy(kinds, leagues.Kinds)
 
+	// The kubernetes provider counts a pod as a member only once its
+	// readiness probe passes, so /readyz cannot wait for a majority there:
+	// no pod would ever become ready. It reports the source reached from
+	// the start, and a node without a majority stays in the Service but
+	// rejects WebSocket upgrades.
+	quorumReadiness := cfg.ClusterProvider != membership.ProviderKubernetes
+	if !quorumReadiness {
+		readiness.SetSourceReached(true)
+	}
+
 	var hadQuorum atomic.Bool
 	node, err := membership.Start(system, membership.Config{
 		Name:         cfg.ClusterName,
+		Provider:     cfg.ClusterProvider,
 		BindAddr:     cfg.ClusterBindAddr,
 		ProviderPort: cfg.ClusterProviderPort,
 		Peers:        cfg.ClusterPeers,
+		Size:         cfg.ClusterSize,
 		Hub:          hub,
 		Leagues:      leagues,
 		Kinds:        kinds,
@@ -282,17 +295,19 @@ func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hu
 		// the small side of a partition leaves the load balancer.
 		OnTopology: func(members int, quorum bool) {
 			recorder.ClusterMembers.Set(float64(members))
-			readiness.SetSourceReached(quorum)
+			if quorumReadiness {
+				readiness.SetSourceReached(quorum)
+			}
 			if quorum {
 				hadQuorum.Store(true)
 				sessions.Rejoin()
 				return
 			}
 
-			sessions.Isolate(members, len(cfg.ClusterPeers))
+			sessions.Isolate(members, cfg.ClusterSize)
 			if hadQuorum.Load() {
 				logger.Error("cluster node isolated, stopping", "members", members,
-					"peers", len(cfg.ClusterPeers), "error", errClusterIsolated)
+					"size", cfg.ClusterSize, "error", errClusterIsolated)
 				stop(errClusterIsolated)
 				exitAfter(isolatedStopTimeout, logger)
 			}

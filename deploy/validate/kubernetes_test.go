@@ -183,69 +183,6 @@ func checkKubernetes(objects kubernetesObjects, imageUser string) []error {
 	return problems
 }
 
-// checkClusterSettings checks that the StatefulSet's pods form one cluster:
-// an odd replica count, one peer per pod by its DNS name under the headless
-// Service, pods started in parallel, and cluster ports that match the
-// settings.
-func checkClusterSettings(objects kubernetesObjects, statefulSet map[string]any, settings map[string]any) []error {
-	var problems []error
-	add := func(format string, arguments ...any) {
-		problems = append(problems, fmt.Errorf(format, arguments...))
-	}
-
-	if lookupString(settings, "NFL_SYNC_CLUSTER_NAME") == "" {
-		add("ConfigMap: NFL_SYNC_CLUSTER_NAME is empty, so the pods would not form a cluster")
-	}
-	if !strings.HasPrefix(lookupString(settings, "NFL_SYNC_MONGO_URI"), "mongodb://") {
-		add("ConfigMap: NFL_SYNC_MONGO_URI %q is not a mongodb:// URI, which a cluster needs", lookupString(settings, "NFL_SYNC_MONGO_URI"))
-	}
-	replicas, _ := lookup(statefulSet, "spec", "replicas").(int)
-	if replicas < 3 || replicas%2 == 0 {
-		add("StatefulSet: replicas %v, want an odd count of at least 3 so that a majority survives one lost pod", lookup(statefulSet, "spec", "replicas"))
-	}
-	if policy := lookupString(statefulSet, "spec", "podManagementPolicy"); policy != "Parallel" {
-		add("StatefulSet: podManagementPolicy %q, want Parallel: with OrderedReady no pod becomes ready without a majority", policy)
-	}
-
-	serviceName := lookupString(statefulSet, "spec", "serviceName")
-	if service := objects["Service/"+serviceName]; service == nil || lookupString(service, "spec", "clusterIP") != "None" {
-		add("StatefulSet: serviceName %q is not a headless Service of deploy/k8s", serviceName)
-	}
-	providerPort := lookupString(settings, "NFL_SYNC_CLUSTER_PROVIDER_PORT")
-	var wantPeers []string
-	for i := range replicas {
-		wantPeers = append(wantPeers, fmt.Sprintf("%s-%d.%s:%s", lookupString(statefulSet, "metadata", "name"), i, serviceName, providerPort))
-	}
-	if peers := lookupString(settings, "NFL_SYNC_CLUSTER_PEERS"); peers != strings.Join(wantPeers, ",") {
-		add("ConfigMap: NFL_SYNC_CLUSTER_PEERS %q, want one peer per replica: %s", peers, strings.Join(wantPeers, ","))
-	}
-
-	containers := lookupList(statefulSet, "spec", "template", "spec", "containers")
-	if len(containers) != 1 {
-		return problems
-	}
-	containerPorts := make(map[string]string)
-	for _, port := range lookupList(containers[0], "ports") {
-		containerPorts[lookupString(port, "name")] = fmt.Sprint(lookup(port, "containerPort"))
-	}
-	var bindAddr string
-	for _, variable := range lookupList(containers[0], "env") {
-		if lookupString(variable, "name") == "NFL_SYNC_CLUSTER_BIND_ADDR" {
-			bindAddr = lookupString(variable, "value")
-		}
-	}
-	if !strings.HasPrefix(bindAddr, "$(POD_IP):") {
-		add("StatefulSet: NFL_SYNC_CLUSTER_BIND_ADDR %q, want $(POD_IP):PORT, an address the other pods reach", bindAddr)
-	}
-	if port := portOf(bindAddr); port != containerPorts["remote"] {
-		add("StatefulSet: NFL_SYNC_CLUSTER_BIND_ADDR port %q differs from containerPort remote %q", port, containerPorts["remote"])
-	}
-	if providerPort != containerPorts["discovery"] {
-		add("ConfigMap: NFL_SYNC_CLUSTER_PROVIDER_PORT %q differs from containerPort discovery %q", providerPort, containerPorts["discovery"])
-	}
-	return problems
-}
-
 func sortedObjectKeys(objects kubernetesObjects) []string {
 	keys := make([]string, 0, len(objects))
 	for key := range objects {
@@ -265,12 +202,18 @@ func TestKubernetesManifests(t *testing.T) {
 func TestKubernetesRejectsBrokenFiles(t *testing.T) {
 	files := readKubernetesFiles(t)
 	imageUser := dockerfileUser(string(readFile(t, "deploy/Dockerfile")))
-	cases := map[string]struct{ file, old, new string }{
+	cases := map[string]manifestEdit{
 		"even replicas":       {"statefulset.yaml", "replicas: 3", "replicas: 4"},
-		"ordered start":       {"statefulset.yaml", "podManagementPolicy: Parallel", "podManagementPolicy: OrderedReady"},
-		"missing peer":        {"configmap.yaml", ",nflsync-2.nflsync-members:6330", ""},
 		"loopback cluster":    {"statefulset.yaml", "value: $(POD_IP):6331", "value: 127.0.0.1:6331"},
-		"discovery port":      {"configmap.yaml", `NFL_SYNC_CLUSTER_PROVIDER_PORT: "6330"`, `NFL_SYNC_CLUSTER_PROVIDER_PORT: "7946"`},
+		"unknown provider":    {"configmap.yaml", "NFL_SYNC_CLUSTER_PROVIDER: kubernetes", "NFL_SYNC_CLUSTER_PROVIDER: consul"},
+		"size not replicas":   {"configmap.yaml", `NFL_SYNC_CLUSTER_SIZE: "3"`, `NFL_SYNC_CLUSTER_SIZE: "5"`},
+		"peers with k8s":      {"configmap.yaml", `NFL_SYNC_CLUSTER_SIZE: "3"`, "NFL_SYNC_CLUSTER_SIZE: \"3\"\n  NFL_SYNC_CLUSTER_PEERS: nflsync-0.nflsync-members:6330"},
+		"default account":     {"statefulset.yaml", "serviceAccountName: nflsync", "serviceAccountName: default"},
+		"token not mounted":   {"statefulset.yaml", "automountServiceAccountToken: true", "automountServiceAccountToken: false"},
+		"role without watch":  {"rbac.yaml", `verbs: ["get", "watch", "patch"]`, `verbs: ["get", "patch"]`},
+		"role grants list":    {"rbac.yaml", `verbs: ["get", "watch", "patch"]`, `verbs: ["get", "watch", "patch", "list"]`},
+		"role on secrets":     {"rbac.yaml", `resources: ["pods"]`, `resources: ["pods", "secrets"]`},
+		"binding elsewhere":   {"rbac.yaml", "  - kind: ServiceAccount\n    name: nflsync", "  - kind: ServiceAccount\n    name: default"},
 		"readiness on health": {"statefulset.yaml", "path: /readyz", "path: /healthz"},
 		"loopback listener":   {"configmap.yaml", "NFL_SYNC_LISTEN_ADDR: 0.0.0.0:8080", "NFL_SYNC_LISTEN_ADDR: 127.0.0.1:8080"},
 		"metrics port":        {"configmap.yaml", "NFL_SYNC_METRICS_ADDR: 0.0.0.0:9090", "NFL_SYNC_METRICS_ADDR: 0.0.0.0:9100"},
@@ -279,17 +222,37 @@ func TestKubernetesRejectsBrokenFiles(t *testing.T) {
 		"unmounted data dir":  {"statefulset.yaml", "mountPath: /data", "mountPath: /var/data"},
 		"latest image":        {"statefulset.yaml", "image: nflsync:local", "image: nflsync:latest"},
 	}
+	expectKubernetesRejected(t, files, imageUser, cases)
+}
+
+// manifestEdit replaces old with new in one file of deploy/k8s.
+type manifestEdit struct{ file, old, new string }
+
+// editManifests returns files with each edit applied, and fails the test when
+// a file lacks the text that an edit replaces.
+func editManifests(t *testing.T, files map[string][]byte, edits ...manifestEdit) map[string][]byte {
+	t.Helper()
+	edited := make(map[string][]byte, len(files))
+	for file, data := range files {
+		edited[file] = data
+	}
+	for _, edit := range edits {
+		original := string(edited[edit.file])
+		if !strings.Contains(original, edit.old) {
+			t.Fatalf("deploy/k8s/%s lacks %q; update this case", edit.file, edit.old)
+		}
+		edited[edit.file] = []byte(strings.ReplaceAll(original, edit.old, edit.new))
+	}
+	return edited
+}
+
+// expectKubernetesRejected checks that checkKubernetes finds a problem in
+// files after each of the edits.
+func expectKubernetesRejected(t *testing.T, files map[string][]byte, imageUser string, cases map[string]manifestEdit) {
+	t.Helper()
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {
-			original := string(files[edit.file])
-			if !strings.Contains(original, edit.old) {
-				t.Fatalf("deploy/k8s/%s lacks %q; update this case", edit.file, edit.old)
-			}
-			broken := make(map[string][]byte, len(files))
-			for file, data := range files {
-				broken[file] = data
-			}
-			broken[edit.file] = []byte(strings.ReplaceAll(original, edit.old, edit.new))
+			broken := editManifests(t, files, edit)
 
 			problems := checkKubernetes(decodeKubernetes(t, broken), imageUser)
 
