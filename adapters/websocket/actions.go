@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,6 +64,13 @@ const knownActions = "subscribe_player, unsubscribe_player, subscribe_game, unsu
 // message is not a valid action it returns instead the encoded ERROR message
 // for the client.
 func decodeClientAction(data []byte) (request any, errorPayload []byte) {
+	// json.Unmarshal takes null into a struct without an error, but null
+	// is not a JSON object either.
+	if string(bytes.TrimSpace(data)) == "null" {
+		return nil, messages.EncodeError(messages.ErrorCodeInvalidJSON,
+			`invalid message: a JSON null, not an object. Send one JSON object per message, such as {"action":"subscribe_player","player_id":"00-0033873"}`)
+	}
+
 	var action clientAction
 	if err := json.Unmarshal(data, &action); err != nil {
 		return nil, encodeDecodeError(err)

@@ -269,6 +269,7 @@ func TestHandlerInvalidActions(t *testing.T) {
 		{"bad JSON", `{"action":`, messages.ErrorCodeInvalidJSON, "invalid JSON"},
 		{"not an object", `["subscribe_player"]`, messages.ErrorCodeInvalidJSON, "a JSON array, not an object"},
 		{"a number", `42`, messages.ErrorCodeInvalidJSON, "a JSON number, not an object"},
+		{"null", ` null `, messages.ErrorCodeInvalidJSON, "a JSON null, not an object"},
 		{"unknown action", `{"action":"dance","player_id":"00-0033873"}`, messages.ErrorCodeUnknownAction, `"dance"`},
 		{"missing action", `{"player_id":"00-0033873"}`, messages.ErrorCodeInvalidField, "action"},
 		{"missing player_id", `{"action":"subscribe_player"}`, messages.ErrorCodeInvalidField, "player_id"},
