@@ -117,8 +117,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 	stopRows := runInBackground(state.rows.Run)
 	defer stopRows()
 
+	protoactorLogger := slog.New(newRepeatLimiter(logger.Handler())).With("component", "protoactor")
 	system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return logger.With("component", "protoactor")
+		return protoactorLogger
 	}))
 	// A cluster member's Stop shuts the actor system down itself, after
 	// the pipeline stopped.
