@@ -288,6 +288,9 @@ type playerFollower struct {
 	// "resumed" value of each resume ACK.
 	closes  []followerClose
 	resumes []bool
+
+	// errors are the ERROR messages the follower got, on any connection.
+	errors []string
 }
 
 // followerClose is how one connection of a follower ended.
@@ -391,6 +394,21 @@ func (f *playerFollower) follow(node *clusterNode) error {
 		}
 		var items []json.RawMessage
 		switch message.Type {
+		case "ERROR":
+			f.mu.Lock()
+			f.errors = append(f.errors, node.name+": "+string(payload))
+			f.mu.Unlock()
+
+			// The protocol tells a client whose snapshot failed to
+			// subscribe again.
+			if strings.Contains(string(payload), `"snapshot_failed"`) {
+				subscribe := `{"action":"subscribe_player","player_id":"` + f.playerID + `"}`
+				if err := conn.WriteMessage(websocket.TextMessage, []byte(subscribe)); err != nil {
+					conn.Close()
+					return err
+				}
+			}
+			continue
 		case "SNAPSHOT":
 			items = message.Items
 		case "PLAYER_UPDATE":
@@ -593,9 +611,10 @@ func TestClusterFailover(t *testing.T) {
 			}
 			if time.Now().After(deadline) {
 				follower.mu.Lock()
-				node := follower.node
+				node, errorMessages := follower.node, follower.errors
 				follower.mu.Unlock()
-				t.Fatalf("follower of %s on %s: got weeks %v, want %v", follower.playerID, node, points, want)
+				t.Fatalf("follower of %s on %s: got weeks %v, want %v; ERROR messages: %v",
+					follower.playerID, node, points, want, errorMessages)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}

@@ -214,10 +214,21 @@ func TestClusterPartition(t *testing.T) {
 	// a PLAYER_UPDATE.
 	for i, follower := range followers {
 		want := seasonReference(t, follower.playerID)
-		waitFor(t, 3*time.Minute, "follower of "+follower.playerID+" gets the whole season", func() bool {
+		deadline := time.Now().Add(3 * time.Minute)
+		for {
 			points, _ := follower.snapshot()
-			return equalWeeks(points, want)
-		})
+			if equalWeeks(points, want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				follower.mu.Lock()
+				node, errorMessages := follower.node, follower.errors
+				follower.mu.Unlock()
+				t.Fatalf("follower of %s, first on %s, now on %s: got weeks %v, want %v; ERROR messages: %v",
+					follower.playerID, nodes[firstNode[i]].name, node, points, want, errorMessages)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		if _, duplicates := follower.snapshot(); len(duplicates) > 0 {
 			t.Errorf("follower of %s got a week twice as PLAYER_UPDATE on one connection: %v", follower.playerID, duplicates)
 		}

@@ -236,13 +236,14 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, ready chan<- s
 // isolatedStopTimeout bounds the stop of a node that lost its majority.
 // Its state keeper finishes the store write in progress, which never is
 // cut off mid-chunk and can take up to stateWriteTimeout (2 min) on a busy
-// embedded FerretDB, and its clients are already gone. The bound leaves the
-// final flush its 20 s and protoactor's cluster stop its 10 to 12 s.
+// embedded FerretDB, and its clients are already gone. The bound stays under
+// Kubernetes' default grace period of 30 s and leaves the final flush its
+// 20 s.
 //
 // NOTE: store writes still queued when the bound ends are lost. The mirror
 // has the rows, but the actors that take over rehydrate from it and do not
 // write them to the store again.
-const isolatedStopTimeout = 40 * time.Second
+const isolatedStopTimeout = 25 * time.Second
 
 // exitAfter ends the process with status 1 if it still runs after timeout.
 func exitAfter(timeout time.Duration, logger *slog.Logger) {
