@@ -192,8 +192,8 @@ func (a *leaguesActor) currentDefinition(ctx actor.Context, change *messages.Lea
 	}
 
 	// An actor without a definition was removed, or was activated on a
-	// node whose directory has not heard of the league yet; the broadcast
-	// tells which.
+	// node whose directory has not heard of the league yet. The broadcast
+	// shows which of the two happened.
 	if leagueReply.GetCurrent() == nil {
 		return change.GetLeague()
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/nflsync/nflsync/metrics"
 )
 
-// confirmingScorer stands in for the polling node's scorer: it records each
+// confirmingScorer replaces the polling node's scorer: it records each
 // PublishPlayerUpdates and replies with the next error of replies ("" for
 // a confirmation).
 type confirmingScorer struct {
