@@ -63,6 +63,21 @@ type streamChanges struct {
 	messages []*StreamMessage
 	changes  []decodedChange
 	decoded  bool
+
+	// earlier holds the item changes of the kept messages up to seq,
+	// oldest first, read and decoded when first needed.
+	earlier        []decodedChange
+	earlierDecoded bool
+}
+
+// changesUpTo returns the item changes of the stream's kept messages up to
+// seq, oldest first. The first call reads and decodes them, and later calls
+// reuse the result.
+func (c *streamChanges) changesUpTo() []decodedChange {
+	if !c.earlierDecoded {
+		c.earlier, c.earlierDecoded = decodeChanges(c.hub.historyUpTo(c.stream, c.seq)), true
+	}
+	return c.earlier
 }
 
 // decodedChange is one item change of a PLAYER_UPDATE or GAME_SCORES
@@ -247,7 +262,7 @@ func (c *streamChanges) carriedAfter(messageType string) bool {
 // provisionalAt reports whether the last PLAYER_UPDATE of key up to seq,
 // if the history still has one, was provisional.
 func (c *streamChanges) provisionalAt(key itemKey) bool {
-	earlier := decodeChanges(c.hub.historyUpTo(c.stream, c.seq))
+	earlier := c.changesUpTo()
 	for i := len(earlier) - 1; i >= 0; i-- {
 		if earlier[i].key == key && earlier[i].player != nil {
 			return earlier[i].player.Provisional
@@ -342,7 +357,7 @@ func (c *streamChanges) rollForward(weeks []*messages.PlayerUpdateData, versions
 	}
 
 	added := false
-	for _, change := range decodeChanges(c.hub.historyUpTo(c.stream, c.seq)) {
+	for _, change := range c.changesUpTo() {
 		if change.player == nil || change.detected <= read[change.key] {
 			continue
 		}
@@ -433,7 +448,7 @@ func (c *streamChanges) newerGames(versions []itemVersion) map[string]*messages.
 	}
 
 	newer := make(map[string]*messages.GameScoreData)
-	for _, change := range decodeChanges(c.hub.historyUpTo(c.stream, c.seq)) {
+	for _, change := range c.changesUpTo() {
 		if change.game == nil || change.detected <= read[change.key] {
 			continue
 		}
