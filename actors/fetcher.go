@@ -36,7 +36,6 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -338,13 +337,6 @@ func (a *fetcherActor) routePlayers(ctx actor.Context, snapshot *messages.Snapsh
 	}
 }
 
-// locateConcurrency bounds the Placement.Locate calls in flight. A call
-// that finds no cached PID is a request to the owning member, so a cycle
-// after a failover makes one per player. Running them in parallel hides the
-// round trips, and the bound keeps the owners' placement actors from being
-// flooded.
-const locateConcurrency = 16
-
 // locate returns the PID of each item's virtual actor of kind, in the order
 // of items, or nil without a Placement. An item that cannot be placed now
 // has a nil PID and is logged once per cycle with the count.
@@ -363,26 +355,6 @@ func locate[T any](a *fetcherActor, items []T, kind string, identityOf func(T) s
 	if unplaced > 0 {
 		a.logger.Warn("actors could not be placed, their rows wait for the next cycle", "kind", kind, "actors", unplaced)
 	}
-	return pids
-}
-
-// locateAll returns placement's PID of each item's actor of kind, in the
-// order of items, with at most locateConcurrency lookups in flight. An item
-// that cannot be placed now has a nil PID.
-func locateAll[T any](placement Placement, items []T, kind string, identityOf func(T) string) []*actor.PID {
-	pids := make([]*actor.PID, len(items))
-	slots := make(chan struct{}, locateConcurrency)
-	var wait sync.WaitGroup
-	for i, item := range items {
-		slots <- struct{}{}
-		wait.Add(1)
-		go func() {
-			defer wait.Done()
-			pids[i] = placement.Locate(identityOf(item), kind)
-			<-slots
-		}()
-	}
-	wait.Wait()
 	return pids
 }
 

@@ -33,6 +33,33 @@ type Placement interface {
 	Forget(pid *actor.PID)
 }
 
+// locateConcurrency bounds the Placement.Locate calls in flight. A call
+// that finds no cached PID is a request to the owning member, so a cycle
+// after a failover makes one per player. Running them in parallel hides the
+// round trips, and the bound keeps the owners' placement actors from being
+// flooded.
+const locateConcurrency = 16
+
+// locateAll returns placement's PID of each item's actor of kind, in the
+// order of items, with at most locateConcurrency lookups in flight. An item
+// that cannot be placed now has a nil PID.
+func locateAll[T any](placement Placement, items []T, kind string, identityOf func(T) string) []*actor.PID {
+	pids := make([]*actor.PID, len(items))
+	slots := make(chan struct{}, locateConcurrency)
+	var wait sync.WaitGroup
+	for i, item := range items {
+		slots <- struct{}{}
+		wait.Add(1)
+		go func() {
+			defer wait.Done()
+			pids[i] = placement.Locate(identityOf(item), kind)
+			<-slots
+		}()
+	}
+	wait.Wait()
+	return pids
+}
+
 // Activations counts and lists the virtual actors active on this node, by
 // kind. The actors register themselves when they start and leave when they
 // stop, so it is the node's own view: after a member dies, the survivors'
