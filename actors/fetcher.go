@@ -14,7 +14,7 @@ package actors
 //   - loadResult from its own load goroutine.
 //   - *messages.DiffDone from player and game actors.
 //   - *actor.DeadLetterResponse when a located actor was gone: the
-//     Placement forgets it, and the next cycle activates it again.
+//     Placement drops it, and the next cycle activates it again.
 //   - *actor.Terminated when a child stopped for good.
 //   - cycleTimedOut from its own timer when actors did not reply in time.
 //   - *messages.Remirror, which it forwards to every child and to every
@@ -67,7 +67,7 @@ type loadResult struct {
 	err      error
 }
 
-// cycleTimedOut tells the fetcher that a cycle's actors did not all reply
+// cycleTimedOut is the fetcher's own message that a cycle's actors did not all reply
 // within diffTimeout. It never leaves the node.
 type cycleTimedOut struct{ cycle uint64 }
 

@@ -147,10 +147,10 @@ func (a *gameActor) update(ctx actor.Context, currentSeason, currentWeek int32) 
 	}
 
 	// In a cluster the game is kept only once every other node received
-	// the message, so that a node that dies before its hub relayed it
-	// cannot lose the change: the actor activated again on a survivor
-	// finds it again, and the hubs that had it drop the repeat. Standalone,
-	// WaitRelayed returns at once.
+	// the message. A node that dies before its hub relayed it therefore
+	// cannot lose the change, because the actor activated again on a
+	// survivor finds it again, and the hubs that had it drop the repeat.
+	// Standalone, WaitRelayed returns at once.
 	if err := a.hub.WaitRelayed(relayConfirmTimeout); err != nil {
 		a.logger.Warn("other nodes did not confirm the game's message, keeping the old game for the next poll",
 			"game_id", a.gameID, "error", err)

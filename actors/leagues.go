@@ -672,7 +672,8 @@ func (a *leaguesActor) unindex(league *messages.League) {
 }
 
 // remove has the league's actor delete the league's document, then drops
-// the league from the directory and tells the other members.
+// the league from the directory and broadcasts the removal to the other
+// members.
 func (a *leaguesActor) remove(ctx actor.Context, entry *leagueEntry) error {
 	leagueID := entry.league.GetId()
 	pid := entry.pid

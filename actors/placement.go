@@ -23,13 +23,13 @@ const (
 // that owns it, and activates the actor there when it is not running. The
 // fetcher and the leagues directory call it from their Receive. Locate
 // returns nil when the identity cannot be placed now: no member owns it yet,
-// or the owner did not answer. The caller then skips the identity for this
+// or the owner did not reply. The caller then skips the identity for this
 // round and logs it.
 type Placement interface {
 	Locate(identity, kind string) *actor.PID
 
 	// Forget drops a PID that Locate returned and that turned out to be
-	// dead, so that the next Locate asks the owner again.
+	// dead, so that the next Locate requests it from the owner again.
 	Forget(pid *actor.PID)
 }
 

@@ -207,7 +207,7 @@ func (a *playerActor) publishThenCommit(ctx actor.Context, message *messages.Obs
 
 // stash keeps an ObservePlayer that arrived while the actor waited for the
 // scorer. Only the newest is kept, because each poll carries every row of
-// the player; the one it replaces is answered with no deltas.
+// the player. The one it replaces gets a DiffDone with no deltas.
 func (a *playerActor) stash(ctx actor.Context, message *messages.ObservePlayer) {
 	if a.stashed != nil {
 		ctx.Send(a.stashed.sender, &messages.DiffDone{Cycle: a.stashed.message.GetCycle()})

@@ -24,7 +24,7 @@ package actors
 //   - a PLAYER_UPDATE message (encoded once, with points under every base
 //     rule set and the points before the change) to the sessions subscribed
 //     to the player, through the hub. For a player without subscribers it
-//     encodes nothing and only tells the hub that the change was skipped.
+//     encodes nothing and only records in the hub that the change was skipped.
 //   - the *messages.PlayerUpdate with points under every rule set of the
 //     registry, and each SyncFinished, to the leagues directory.
 

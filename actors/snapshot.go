@@ -121,11 +121,11 @@ func (s *Snapshots) player(ctx context.Context, playerID string, seq uint64) ([]
 	}
 
 	// The stream may also have carried changes that the mirror does not
-	// have yet, or never gets: a player actor keeps a change only after
-	// every node confirmed it, so a change relayed by a polling node that
-	// died before the confirmation is announced and kept only by the next
-	// polling node, whose message the hubs drop as a repeat. The snapshot
-	// then takes them from the stream's history up to seq.
+	// have yet. A player actor keeps a change only after every node
+	// confirmed it. When the polling node dies before the confirmation, the
+	// next polling node announces and keeps the change, and the hubs drop
+	// that message as a repeat. The snapshot then takes such changes from
+	// the stream's history up to seq.
 	weeks = changes.rollForward(weeks, versions)
 
 	items := make([]json.RawMessage, 0, len(weeks))

@@ -20,8 +20,8 @@ package membership
 
 // The hub relay actor owns nothing: it takes *messages.RelayedPublish from
 // other members and publishes each on this node's hub with
-// actors.Hub.PublishRelayed, and it answers each *messages.RelayBarrier
-// request with the same message, which tells the sender that everything it
+// actors.Hub.PublishRelayed, and it replies to each *messages.RelayBarrier
+// request with the same message, which shows the sender that everything it
 // relayed before arrived.
 //
 // The league relay actor owns nothing either: it takes

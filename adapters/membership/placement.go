@@ -37,7 +37,7 @@ func NewPlacement() *Placement {
 
 // Locate returns the PID of the identity's actor of kind, activating it on
 // its owner, or nil when the placement is not bound, the kind is not
-// registered or the owner did not answer within protoactor's activation
+// registered or the owner did not reply within protoactor's activation
 // timeout (5 s).
 func (p *Placement) Locate(identity, kind string) *actor.PID {
 	key := placementKey{identity: identity, kind: kind}

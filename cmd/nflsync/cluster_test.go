@@ -399,7 +399,7 @@ func (f *playerFollower) follow(node *clusterNode) error {
 			f.errors = append(f.errors, node.name+": "+string(payload))
 			f.mu.Unlock()
 
-			// The protocol tells a client whose snapshot failed to
+			// The protocol has a client whose snapshot failed
 			// subscribe again.
 			if strings.Contains(string(payload), `"snapshot_failed"`) {
 				subscribe := `{"action":"subscribe_player","player_id":"` + f.playerID + `"}`

@@ -26,11 +26,10 @@ const (
 // TestClusterPartition runs three nodes, each in its own network namespace
 // joined by a bridge, and cuts the polling node off from the bridge
 // mid-season. It checks that the cut-off node notifies its clients with
-// NODE_STATUS and close code 1012 and then exits, that the other side takes
-// over polling on one node and runs the cut-off node's player actors, and
-// that every client ends with the whole season,
-// those of the cut-off node after they moved to another node and resumed
-// there. MongoDB and Hazelcast stay reachable from every node through
+// NODE_STATUS and close code 1012 and then exits. It checks that the other
+// side takes over polling on one node and runs the cut-off node's player
+// actors. Every client must end with the whole season, those of the cut-off
+// node after they moved to another node and resumed there. MongoDB and Hazelcast stay reachable from every node through
 // proxies on the node's loopback, so the cut separates the nodes only from
 // each other.
 func TestClusterPartition(t *testing.T) {

@@ -258,7 +258,7 @@ func exitAfter(timeout time.Duration, logger *slog.Logger) {
 // replay then continues from the week the last stored sync run revealed.
 // sessions accepts WebSocket clients while the node reaches a majority of
 // the cluster, and so does /readyz with the automanaged provider. When the
-// node stops seeing one after it had one, sessions tells its clients with
+// node stops seeing one after it had one, sessions sends its clients
 // NODE_STATUS and closes them, and stop ends the process with
 // errClusterIsolated.
 func joinCluster(ctx context.Context, cfg *config, system *actor.ActorSystem, hub *actors.Hub, pipeline *actors.Pipeline,
